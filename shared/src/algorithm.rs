@@ -1,0 +1,278 @@
+//! The downstream port ([`JobTarget`]) and its Algorithmia-compatible HTTP adapter:
+//! `POST {base_url}/v1/algo/{owner}/{name}[/{version}]?timeout=N` with `Authorization: Simple <key>`.
+
+use std::{future::Future, time::Duration};
+
+use http::{header, HeaderValue};
+use serde::Deserialize;
+
+use crate::{
+    config::{AlgorithmPath, ConfigError, Downstream},
+    envelope::Envelope,
+    secret::Secret,
+};
+
+/// Where a job is delivered. The worker depends on this trait only.
+pub trait JobTarget: Send + Sync {
+    fn deliver(&self, envelope: &Envelope) -> impl Future<Output = Result<Delivered, CallError>> + Send;
+}
+
+/// A successful answer: the algorithm's `result` and `metadata`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivered {
+    pub status: u16,
+    pub result: serde_json::Value,
+    pub metadata: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    #[error("could not reach the algorithm: {0}")]
+    Transport(String),
+    #[error("algorithm call timed out")]
+    Timeout,
+    #[error("algorithm API answered {status}: {message}")]
+    Status { status: u16, message: String },
+    #[error("algorithm failed: {0}")]
+    Algorithm(String),
+    #[error("algorithm API answered {status} with an unreadable body")]
+    InvalidResponse { status: u16 },
+    #[error("job cannot be delivered: {0}")]
+    BadJob(String),
+}
+
+impl CallError {
+    /// The HTTP status the target answered, if it answered at all.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            CallError::Status { status, .. } | CallError::InvalidResponse { status } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// The content type the algorithm API expects for an input: JSON, other UTF-8 text, or bytes.
+pub fn content_type_for(input: &[u8]) -> &'static str {
+    if serde_json::from_slice::<serde::de::IgnoredAny>(input).is_ok() {
+        "application/json"
+    } else if std::str::from_utf8(input).is_ok() {
+        "text/plain"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+pub struct AlgorithmClient {
+    http: reqwest::Client,
+    base_url: reqwest::Url,
+    authorization: Option<HeaderValue>,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for AlgorithmClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlgorithmClient")
+            .field("base_url", &self.base_url.as_str())
+            .field("authorization", &self.authorization.as_ref().map(|_| "<redacted>"))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl AlgorithmClient {
+    /// Built once at cold start; the connection pool is reused across invocations.
+    pub fn new(downstream: &Downstream, api_key: Option<Secret>) -> Result<Self, ConfigError> {
+        let authorization = match api_key {
+            None => None,
+            Some(key) => {
+                let mut value = HeaderValue::from_bytes(&[b"Simple ", key.expose()].concat()).map_err(|_| {
+                    ConfigError::new("downstream.api_key", "contains characters not allowed in a header")
+                })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+        };
+        let http = reqwest::Client::builder()
+            .timeout(downstream.timeout)
+            .connect_timeout(Duration::from_secs(10).min(downstream.timeout))
+            .user_agent(concat!("hookrelay/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ConfigError::new("downstream", format!("cannot build the HTTP client: {e}")))?;
+        Ok(AlgorithmClient { http, base_url: downstream.base_url.clone(), authorization, timeout: downstream.timeout })
+    }
+
+    fn url_for(&self, algorithm: &AlgorithmPath) -> reqwest::Url {
+        let mut url = self.base_url.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push("v1").push("algo").extend(algorithm.as_str().split('/'));
+        }
+        url.query_pairs_mut().append_pair("timeout", &self.timeout.as_secs().to_string());
+        url
+    }
+
+    pub async fn call(&self, algorithm: &AlgorithmPath, input: Vec<u8>, idempotency_key: &str) -> Result<Delivered, CallError> {
+        let mut request = self
+            .http
+            .post(self.url_for(algorithm))
+            .header(header::CONTENT_TYPE, content_type_for(&input))
+            .header(header::ACCEPT, "application/json")
+            .header("idempotency-key", idempotency_key)
+            .body(input);
+        if let Some(auth) = &self.authorization {
+            request = request.header(header::AUTHORIZATION, auth.clone());
+        }
+        let response = request.send().await.map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(transport_error)?;
+        interpret(status, &body)
+    }
+}
+
+impl JobTarget for AlgorithmClient {
+    async fn deliver(&self, envelope: &Envelope) -> Result<Delivered, CallError> {
+        let input = envelope.payload.to_bytes().map_err(|e| CallError::BadJob(e.to_string()))?;
+        self.call(&envelope.target.algorithm, input, &envelope.id).await
+    }
+}
+
+fn transport_error(e: reqwest::Error) -> CallError {
+    if e.is_timeout() {
+        CallError::Timeout
+    } else {
+        // Without the URL: it is ours, and the error chain says enough.
+        CallError::Transport(error_chain(&e.without_url()))
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// `{"result": ..., "metadata": ...}` is success; `{"error": {"message": ...}}` or a non-2xx
+/// status is a failure.
+fn interpret(status: u16, body: &[u8]) -> Result<Delivered, CallError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        result: Option<serde_json::Value>,
+        #[serde(default)]
+        metadata: serde_json::Value,
+        error: Option<AlgoError>,
+    }
+    #[derive(Deserialize)]
+    struct AlgoError {
+        message: Option<String>,
+    }
+    let answer: Option<Answer> = serde_json::from_slice(body).ok();
+    let error_message = answer.as_ref().and_then(|a| a.error.as_ref()).map(|e| {
+        e.message.clone().unwrap_or_else(|| "unspecified error".to_owned())
+    });
+    if !(200..300).contains(&status) {
+        let message = error_message.unwrap_or_else(|| {
+            http::StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("error")
+                .to_owned()
+        });
+        return Err(CallError::Status { status, message: truncate(message) });
+    }
+    if let Some(message) = error_message {
+        return Err(CallError::Algorithm(truncate(message)));
+    }
+    match answer {
+        Some(Answer { result: Some(result), metadata, .. }) => Ok(Delivered { status, result, metadata }),
+        // `output=void` answers carry no result; treat a 2xx JSON answer without one as success.
+        Some(Answer { result: None, metadata, .. }) => Ok(Delivered { status, result: serde_json::Value::Null, metadata }),
+        None => Err(CallError::InvalidResponse { status }),
+    }
+}
+
+fn truncate(mut message: String) -> String {
+    const MAX: usize = 300;
+    if message.len() > MAX {
+        let mut cut = MAX;
+        while !message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        message.truncate(cut);
+        message.push('…');
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str, key: Option<&str>) -> AlgorithmClient {
+        let downstream = Downstream {
+            base_url: reqwest::Url::parse(base).unwrap(),
+            api_key: None,
+            timeout: Duration::from_secs(42),
+        };
+        AlgorithmClient::new(&downstream, key.map(Secret::new)).unwrap()
+    }
+
+    #[test]
+    fn content_types_follow_the_input() {
+        assert_eq!(content_type_for(b"{\"a\":1}"), "application/json");
+        assert_eq!(content_type_for(b"\"my photo.jpg\""), "application/json");
+        assert_eq!(content_type_for(b"hello world"), "text/plain");
+        assert_eq!(content_type_for(&[0xff, 0xfe]), "application/octet-stream");
+    }
+
+    #[test]
+    fn urls_keep_a_base_path_and_set_the_timeout() {
+        let algo = AlgorithmPath::parse("k", "demo/Hello/0.1.0").unwrap();
+        assert_eq!(
+            client("https://api.algorithmia.com", None).url_for(&algo).as_str(),
+            "https://api.algorithmia.com/v1/algo/demo/Hello/0.1.0?timeout=42"
+        );
+        assert_eq!(
+            client("http://127.0.0.1:9/prefix/", None).url_for(&algo).as_str(),
+            "http://127.0.0.1:9/prefix/v1/algo/demo/Hello/0.1.0?timeout=42"
+        );
+    }
+
+    #[test]
+    fn debug_redacts_the_key() {
+        let c = client("https://x.test", Some("simABCDEF"));
+        assert!(!format!("{c:?}").contains("simABCDEF"));
+    }
+
+    #[test]
+    fn a_key_that_cannot_be_a_header_names_the_config_key() {
+        let downstream = Downstream { base_url: reqwest::Url::parse("https://x.test").unwrap(), api_key: None, timeout: Duration::from_secs(1) };
+        let err = AlgorithmClient::new(&downstream, Some(Secret::new("bad\nkey"))).unwrap_err();
+        assert_eq!(err.key, "downstream.api_key");
+        assert!(!err.to_string().contains("bad\nkey"));
+    }
+
+    #[test]
+    fn interprets_answers() {
+        let ok = interpret(200, br#"{"result":"Hello x","metadata":{"content_type":"text"}}"#).unwrap();
+        assert_eq!(ok.result, "Hello x");
+        assert_eq!(ok.metadata["content_type"], "text");
+        assert_eq!(interpret(200, br#"{"error":{"message":"boom"}}"#), Err(CallError::Algorithm("boom".into())));
+        assert_eq!(
+            interpret(400, br#"{"error":{"message":"bad input"}}"#),
+            Err(CallError::Status { status: 400, message: "bad input".into() })
+        );
+        assert_eq!(interpret(503, b"<html>"), Err(CallError::Status { status: 503, message: "Service Unavailable".into() }));
+        assert_eq!(interpret(200, b"not json"), Err(CallError::InvalidResponse { status: 200 }));
+        assert_eq!(interpret(200, br#"{"metadata":{}}"#).unwrap().result, serde_json::Value::Null);
+    }
+
+    #[test]
+    fn long_messages_are_truncated_on_a_char_boundary() {
+        let t = truncate("é".repeat(400));
+        assert!(t.len() <= 304 && t.ends_with('…'));
+    }
+}

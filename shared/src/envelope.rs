@@ -1,0 +1,230 @@
+//! The queue message: a versioned JSON envelope, the only thing that crosses the queue.
+//! See `shared/ENVELOPE.md` for the wire format.
+
+use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{config::AlgorithmPath, s3_event::S3Object, verify::Verified};
+
+pub const ENVELOPE_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub v: u32,
+    pub id: String,
+    pub source: Source,
+    pub route: String,
+    #[serde(with = "rfc3339_millis")]
+    pub received_at: DateTime<Utc>,
+    pub delivery_id: Option<String>,
+    pub content_type: Option<String>,
+    pub target: Target,
+    pub payload: Payload,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3: Option<S3Details>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Webhook,
+    S3,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    pub algorithm: AlgorithmPath,
+}
+
+/// The job's input bytes: text when they are UTF-8 (readable in the console), else base64.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Payload {
+    Text(String),
+    Base64(String),
+}
+
+impl Payload {
+    pub fn from_bytes(bytes: &[u8]) -> Payload {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Payload::Text(text.to_owned()),
+            Err(_) => Payload::Base64(BASE64.encode(bytes)),
+        }
+    }
+
+    pub fn to_bytes(&self) -> Result<Vec<u8>, EnvelopeError> {
+        match self {
+            Payload::Text(text) => Ok(text.as_bytes().to_vec()),
+            Payload::Base64(data) => BASE64.decode(data).map_err(|_| EnvelopeError::BadPayload),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct S3Details {
+    pub bucket: String,
+    pub key: String,
+    pub size: Option<u64>,
+    pub etag: Option<String>,
+    pub sequencer: Option<String>,
+    pub event_time: Option<String>,
+    pub event_name: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EnvelopeError {
+    #[error("message is not a hookrelay envelope: {0}")]
+    Malformed(String),
+    #[error("unsupported envelope version {0} (this worker reads version {ENVELOPE_VERSION})")]
+    UnsupportedVersion(u64),
+    #[error("envelope payload is not valid base64")]
+    BadPayload,
+}
+
+impl Envelope {
+    /// A verified webhook becomes a job. Only the body and a few identifying headers travel:
+    /// never the signature headers or anything else the sender put in its headers.
+    pub fn for_webhook(verified: &Verified<'_>, route: &str, algorithm: &AlgorithmPath, now: DateTime<Utc>) -> Self {
+        let content_type = verified
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Envelope {
+            v: ENVELOPE_VERSION,
+            id: uuid::Uuid::new_v4().to_string(),
+            source: Source::Webhook,
+            route: route.to_owned(),
+            received_at: now.trunc_subsecs(3),
+            delivery_id: verified.delivery_id().map(str::to_owned),
+            content_type,
+            target: Target { algorithm: algorithm.clone() },
+            payload: Payload::from_bytes(verified.body()),
+            s3: None,
+        }
+    }
+
+    /// An S3 object becomes a job whose input is the decoded key as a JSON string. The id is
+    /// derived from the object event, so a retried event keeps its job id.
+    pub fn for_s3_object(object: &S3Object, algorithm: &AlgorithmPath, now: DateTime<Utc>) -> Self {
+        let input = serde_json::Value::String(object.key.clone()).to_string();
+        Envelope {
+            v: ENVELOPE_VERSION,
+            id: object.job_id(),
+            source: Source::S3,
+            route: "s3".to_owned(),
+            received_at: now.trunc_subsecs(3),
+            delivery_id: object.sequencer.clone(),
+            content_type: Some("application/json".to_owned()),
+            target: Target { algorithm: algorithm.clone() },
+            payload: Payload::Text(input),
+            s3: Some(S3Details {
+                bucket: object.bucket.clone(),
+                key: object.key.clone(),
+                size: object.size,
+                etag: object.etag.clone(),
+                sequencer: object.sequencer.clone(),
+                event_time: object.event_time.clone(),
+                event_name: object.event_name.clone(),
+            }),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("an envelope always serialises")
+    }
+
+    /// Parses a queue message, refusing versions this code does not know instead of guessing.
+    pub fn from_json(text: &str) -> Result<Envelope, EnvelopeError> {
+        #[derive(Deserialize)]
+        struct Version {
+            v: Option<serde_json::Value>,
+        }
+        let version: Version = serde_json::from_str(text).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+        match version.v {
+            Some(serde_json::Value::Number(n)) if n.as_u64() == Some(ENVELOPE_VERSION.into()) => {}
+            Some(serde_json::Value::Number(n)) => {
+                return Err(EnvelopeError::UnsupportedVersion(n.as_u64().unwrap_or(u64::MAX)))
+            }
+            _ => return Err(EnvelopeError::Malformed("missing numeric `v`".into())),
+        }
+        serde_json::from_str(text).map_err(|e| EnvelopeError::Malformed(e.to_string()))
+    }
+}
+
+mod rfc3339_millis {
+    use super::*;
+
+    pub fn serialize<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let text = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&text).map(|t| t.with_timezone(&Utc)).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::{testing::*, SystemClock, Verifier};
+
+    fn webhook(body: &[u8], extra: &[(&str, &str)]) -> Envelope {
+        let mut pairs = vec![("content-type", "application/json")];
+        pairs.extend_from_slice(extra);
+        let h = headers(&pairs);
+        let v = Verifier::none_for_tests().verify(post(&h, body), &SystemClock).unwrap();
+        let algo = AlgorithmPath::parse("k", "demo/Hello/0.1.0").unwrap();
+        Envelope::for_webhook(&v, "/hooks/x", &algo, Utc::now())
+    }
+
+    #[test]
+    fn text_and_binary_payloads_round_trip() {
+        for body in [&b"{\"a\":1}"[..], b"plain text", &[0xff, 0x00, 0x80, 0x7f], b""] {
+            let env = webhook(body, &[]);
+            let back = Envelope::from_json(&env.to_json()).unwrap();
+            assert_eq!(back, env);
+            assert_eq!(back.payload.to_bytes().unwrap(), body);
+        }
+        assert!(matches!(webhook(&[0xff], &[]).payload, Payload::Base64(_)));
+        assert!(matches!(webhook(b"hi", &[]).payload, Payload::Text(_)));
+    }
+
+    #[test]
+    fn carries_no_signature_or_other_headers() {
+        let json = webhook(b"{}", &[("x-hub-signature-256", "sha256=abcdef"), ("authorization", "Bearer t0k")]).to_json();
+        assert!(!json.contains("abcdef") && !json.contains("t0k"), "{json}");
+        assert!(json.contains("\"content_type\":\"application/json\""), "{json}");
+    }
+
+    #[test]
+    fn wire_format_is_stable() {
+        let env = webhook(b"{}", &[]);
+        let value: serde_json::Value = serde_json::from_str(&env.to_json()).unwrap();
+        assert_eq!(value["v"], 1);
+        assert_eq!(value["source"], "webhook");
+        assert_eq!(value["route"], "/hooks/x");
+        assert_eq!(value["target"]["algorithm"], "demo/Hello/0.1.0");
+        assert_eq!(value["payload"]["text"], "{}");
+        assert!(value["received_at"].as_str().unwrap().ends_with('Z'));
+        assert!(value.get("s3").is_none());
+    }
+
+    #[test]
+    fn refuses_unknown_versions_and_garbage() {
+        let mut value: serde_json::Value = serde_json::from_str(&webhook(b"{}", &[]).to_json()).unwrap();
+        value["v"] = 2.into();
+        assert_eq!(Envelope::from_json(&value.to_string()), Err(EnvelopeError::UnsupportedVersion(2)));
+        value["v"] = "1".into();
+        assert!(matches!(Envelope::from_json(&value.to_string()), Err(EnvelopeError::Malformed(_))));
+        assert!(matches!(Envelope::from_json("not json"), Err(EnvelopeError::Malformed(_))));
+        assert!(matches!(Envelope::from_json(r#"{"v":1}"#), Err(EnvelopeError::Malformed(_))));
+    }
+
+    #[test]
+    fn bad_base64_payload_is_an_error() {
+        assert_eq!(Payload::Base64("!!".into()).to_bytes(), Err(EnvelopeError::BadPayload));
+    }
+}

@@ -1,0 +1,14 @@
+//! hookrelay's core, shared by the `ingress`, `s3-relay` and `worker` functions.
+//!
+//! The functions are thin wiring around this crate: [`config`] is read once at cold start,
+//! [`verify`] turns a raw request into a [`verify::Verified`] one (the only way to build a webhook
+//! [`envelope::Envelope`]), [`queue`] puts envelopes on SQS, and [`algorithm`] calls the downstream.
+
+pub mod algorithm;
+pub mod config;
+pub mod envelope;
+pub mod queue;
+pub mod s3_event;
+pub mod secret;
+pub mod startup;
+pub mod verify;
