@@ -14,7 +14,10 @@ use crate::{
 
 /// Where a job is delivered. The worker depends on this trait only.
 pub trait JobTarget: Send + Sync {
-    fn deliver(&self, envelope: &Envelope) -> impl Future<Output = Result<Delivered, CallError>> + Send;
+    fn deliver(
+        &self,
+        envelope: &Envelope,
+    ) -> impl Future<Output = Result<Delivered, CallError>> + Send;
 }
 
 /// A successful answer: the algorithm's `result` and `metadata`.
@@ -45,7 +48,9 @@ impl CallError {
     /// The HTTP status the target answered, if it answered at all.
     pub fn status(&self) -> Option<u16> {
         match self {
-            CallError::Status { status, .. } | CallError::InvalidResponse { status } => Some(*status),
+            CallError::Status { status, .. } | CallError::InvalidResponse { status } => {
+                Some(*status)
+            }
             _ => None,
         }
     }
@@ -73,7 +78,10 @@ impl std::fmt::Debug for AlgorithmClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AlgorithmClient")
             .field("base_url", &self.base_url.as_str())
-            .field("authorization", &self.authorization.as_ref().map(|_| "<redacted>"))
+            .field(
+                "authorization",
+                &self.authorization.as_ref().map(|_| "<redacted>"),
+            )
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -85,9 +93,13 @@ impl AlgorithmClient {
         let authorization = match api_key {
             None => None,
             Some(key) => {
-                let mut value = HeaderValue::from_bytes(&[b"Simple ", key.expose()].concat()).map_err(|_| {
-                    ConfigError::new("downstream.api_key", "contains characters not allowed in a header")
-                })?;
+                let mut value = HeaderValue::from_bytes(&[b"Simple ", key.expose()].concat())
+                    .map_err(|_| {
+                        ConfigError::new(
+                            "downstream.api_key",
+                            "contains characters not allowed in a header",
+                        )
+                    })?;
                 value.set_sensitive(true);
                 Some(value)
             }
@@ -97,20 +109,37 @@ impl AlgorithmClient {
             .connect_timeout(Duration::from_secs(10).min(downstream.timeout))
             .user_agent(concat!("hookrelay/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| ConfigError::new("downstream", format!("cannot build the HTTP client: {e}")))?;
-        Ok(AlgorithmClient { http, base_url: downstream.base_url.clone(), authorization, timeout: downstream.timeout })
+            .map_err(|e| {
+                ConfigError::new("downstream", format!("cannot build the HTTP client: {e}"))
+            })?;
+        Ok(AlgorithmClient {
+            http,
+            base_url: downstream.base_url.clone(),
+            authorization,
+            timeout: downstream.timeout,
+        })
     }
 
     fn url_for(&self, algorithm: &AlgorithmPath) -> reqwest::Url {
         let mut url = self.base_url.clone();
         if let Ok(mut segments) = url.path_segments_mut() {
-            segments.pop_if_empty().push("v1").push("algo").extend(algorithm.as_str().split('/'));
+            segments
+                .pop_if_empty()
+                .push("v1")
+                .push("algo")
+                .extend(algorithm.as_str().split('/'));
         }
-        url.query_pairs_mut().append_pair("timeout", &self.timeout.as_secs().to_string());
+        url.query_pairs_mut()
+            .append_pair("timeout", &self.timeout.as_secs().to_string());
         url
     }
 
-    pub async fn call(&self, algorithm: &AlgorithmPath, input: Vec<u8>, idempotency_key: &str) -> Result<Delivered, CallError> {
+    pub async fn call(
+        &self,
+        algorithm: &AlgorithmPath,
+        input: Vec<u8>,
+        idempotency_key: &str,
+    ) -> Result<Delivered, CallError> {
         let mut request = self
             .http
             .post(self.url_for(algorithm))
@@ -130,8 +159,12 @@ impl AlgorithmClient {
 
 impl JobTarget for AlgorithmClient {
     async fn deliver(&self, envelope: &Envelope) -> Result<Delivered, CallError> {
-        let input = envelope.payload.to_bytes().map_err(|e| CallError::BadJob(e.to_string()))?;
-        self.call(&envelope.target.algorithm, input, &envelope.id).await
+        let input = envelope
+            .payload
+            .to_bytes()
+            .map_err(|e| CallError::BadJob(e.to_string()))?;
+        self.call(&envelope.target.algorithm, input, &envelope.id)
+            .await
     }
 }
 
@@ -171,7 +204,9 @@ fn interpret(status: u16, body: &[u8]) -> Result<Delivered, CallError> {
     }
     let answer: Option<Answer> = serde_json::from_slice(body).ok();
     let error_message = answer.as_ref().and_then(|a| a.error.as_ref()).map(|e| {
-        e.message.clone().unwrap_or_else(|| "unspecified error".to_owned())
+        e.message
+            .clone()
+            .unwrap_or_else(|| "unspecified error".to_owned())
     });
     if !(200..300).contains(&status) {
         let message = error_message.unwrap_or_else(|| {
@@ -181,15 +216,34 @@ fn interpret(status: u16, body: &[u8]) -> Result<Delivered, CallError> {
                 .unwrap_or("error")
                 .to_owned()
         });
-        return Err(CallError::Status { status, message: truncate(message) });
+        return Err(CallError::Status {
+            status,
+            message: truncate(message),
+        });
     }
     if let Some(message) = error_message {
         return Err(CallError::Algorithm(truncate(message)));
     }
     match answer {
-        Some(Answer { result: Some(result), metadata, .. }) => Ok(Delivered { status, result, metadata }),
+        Some(Answer {
+            result: Some(result),
+            metadata,
+            ..
+        }) => Ok(Delivered {
+            status,
+            result,
+            metadata,
+        }),
         // `output=void` answers carry no result; treat a 2xx JSON answer without one as success.
-        Some(Answer { result: None, metadata, .. }) => Ok(Delivered { status, result: serde_json::Value::Null, metadata }),
+        Some(Answer {
+            result: None,
+            metadata,
+            ..
+        }) => Ok(Delivered {
+            status,
+            result: serde_json::Value::Null,
+            metadata,
+        }),
         None => Err(CallError::InvalidResponse { status }),
     }
 }
@@ -232,11 +286,15 @@ mod tests {
     fn urls_keep_a_base_path_and_set_the_timeout() {
         let algo = AlgorithmPath::parse("k", "demo/Hello/0.1.0").unwrap();
         assert_eq!(
-            client("https://api.algorithmia.com", None).url_for(&algo).as_str(),
+            client("https://api.algorithmia.com", None)
+                .url_for(&algo)
+                .as_str(),
             "https://api.algorithmia.com/v1/algo/demo/Hello/0.1.0?timeout=42"
         );
         assert_eq!(
-            client("http://127.0.0.1:9/prefix/", None).url_for(&algo).as_str(),
+            client("http://127.0.0.1:9/prefix/", None)
+                .url_for(&algo)
+                .as_str(),
             "http://127.0.0.1:9/prefix/v1/algo/demo/Hello/0.1.0?timeout=42"
         );
     }
@@ -249,7 +307,11 @@ mod tests {
 
     #[test]
     fn a_key_that_cannot_be_a_header_names_the_config_key() {
-        let downstream = Downstream { base_url: reqwest::Url::parse("https://x.test").unwrap(), api_key: None, timeout: Duration::from_secs(1) };
+        let downstream = Downstream {
+            base_url: reqwest::Url::parse("https://x.test").unwrap(),
+            api_key: None,
+            timeout: Duration::from_secs(1),
+        };
         let err = AlgorithmClient::new(&downstream, Some(Secret::new("bad\nkey"))).unwrap_err();
         assert_eq!(err.key, "downstream.api_key");
         assert!(!err.to_string().contains("bad\nkey"));
@@ -257,17 +319,39 @@ mod tests {
 
     #[test]
     fn interprets_answers() {
-        let ok = interpret(200, br#"{"result":"Hello x","metadata":{"content_type":"text"}}"#).unwrap();
+        let ok = interpret(
+            200,
+            br#"{"result":"Hello x","metadata":{"content_type":"text"}}"#,
+        )
+        .unwrap();
         assert_eq!(ok.result, "Hello x");
         assert_eq!(ok.metadata["content_type"], "text");
-        assert_eq!(interpret(200, br#"{"error":{"message":"boom"}}"#), Err(CallError::Algorithm("boom".into())));
+        assert_eq!(
+            interpret(200, br#"{"error":{"message":"boom"}}"#),
+            Err(CallError::Algorithm("boom".into()))
+        );
         assert_eq!(
             interpret(400, br#"{"error":{"message":"bad input"}}"#),
-            Err(CallError::Status { status: 400, message: "bad input".into() })
+            Err(CallError::Status {
+                status: 400,
+                message: "bad input".into()
+            })
         );
-        assert_eq!(interpret(503, b"<html>"), Err(CallError::Status { status: 503, message: "Service Unavailable".into() }));
-        assert_eq!(interpret(200, b"not json"), Err(CallError::InvalidResponse { status: 200 }));
-        assert_eq!(interpret(200, br#"{"metadata":{}}"#).unwrap().result, serde_json::Value::Null);
+        assert_eq!(
+            interpret(503, b"<html>"),
+            Err(CallError::Status {
+                status: 503,
+                message: "Service Unavailable".into()
+            })
+        );
+        assert_eq!(
+            interpret(200, b"not json"),
+            Err(CallError::InvalidResponse { status: 200 })
+        );
+        assert_eq!(
+            interpret(200, br#"{"metadata":{}}"#).unwrap().result,
+            serde_json::Value::Null
+        );
     }
 
     #[test]

@@ -30,7 +30,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(key: impl Into<String>, reason: impl fmt::Display) -> Self {
-        ConfigError { key: key.into(), reason: reason.to_string() }
+        ConfigError {
+            key: key.into(),
+            reason: reason.to_string(),
+        }
     }
 }
 
@@ -69,8 +72,13 @@ impl Route {
 #[derive(Debug, Clone)]
 pub enum VerifySpec {
     None,
-    GitHub { secrets: Vec<SecretRef> },
-    Token { header: http::HeaderName, secrets: Vec<SecretRef> },
+    GitHub {
+        secrets: Vec<SecretRef>,
+    },
+    Token {
+        header: http::HeaderName,
+        secrets: Vec<SecretRef>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -101,10 +109,14 @@ impl AlgorithmPath {
             && segments.iter().all(|s| {
                 // All-dot segments would let `..` walk out of `/v1/algo/`.
                 s.bytes().any(|b| b != b'.')
-                    && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
             });
         if !well_formed {
-            return Err(ConfigError::new(key, format!("`{text}` is not `owner/name[/version]`")));
+            return Err(ConfigError::new(
+                key,
+                format!("`{text}` is not `owner/name[/version]`"),
+            ));
         }
         Ok(AlgorithmPath(text.to_owned()))
     }
@@ -128,8 +140,9 @@ impl Config {
         }
         match std::env::var(CONFIG_FILE_ENV) {
             Ok(path) => {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| ConfigError::new(CONFIG_FILE_ENV, format!("cannot read `{path}`: {e}")))?;
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    ConfigError::new(CONFIG_FILE_ENV, format!("cannot read `{path}`: {e}"))
+                })?;
                 Config::from_toml(&text)
             }
             Err(_) => Err(ConfigError::new(
@@ -147,7 +160,9 @@ impl Config {
 
 /// Reports a TOML error without quoting the offending line: the line could hold a secret.
 fn toml_error(text: &str, err: &toml::de::Error) -> ConfigError {
-    let line = err.span().map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+    let line = err
+        .span()
+        .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
     let message = err.message().trim_end();
     let key = field_in_message(message).unwrap_or_else(|| "config".to_owned());
     match line {
@@ -224,15 +239,23 @@ impl RawConfig {
         for (index, raw) in self.routes.into_iter().enumerate() {
             let route = raw.validate(index)?;
             if !seen.insert(route.path.clone()) {
-                return Err(ConfigError::new(route.key("path"), format!("`{}` is used by another route", route.path)));
+                return Err(ConfigError::new(
+                    route.key("path"),
+                    format!("`{}` is used by another route", route.path),
+                ));
             }
             routes.push(route);
         }
         let s3 = match self.s3 {
-            Some(raw) => Some(S3Settings { algorithm: AlgorithmPath::parse("s3.algorithm", &raw.algorithm)? }),
+            Some(raw) => Some(S3Settings {
+                algorithm: AlgorithmPath::parse("s3.algorithm", &raw.algorithm)?,
+            }),
             None => None,
         };
-        let max_body_bytes = self.ingress.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
+        let max_body_bytes = self
+            .ingress
+            .max_body_bytes
+            .unwrap_or(DEFAULT_MAX_BODY_BYTES);
         if max_body_bytes == 0 || max_body_bytes > MAX_BODY_LIMIT {
             return Err(ConfigError::new(
                 "ingress.max_body_bytes",
@@ -241,7 +264,10 @@ impl RawConfig {
         }
         let concurrency = self.worker.concurrency.unwrap_or(10);
         if !(1..=1000).contains(&concurrency) {
-            return Err(ConfigError::new("worker.concurrency", "must be between 1 and 1000"));
+            return Err(ConfigError::new(
+                "worker.concurrency",
+                "must be between 1 and 1000",
+            ));
         }
         Ok(Config {
             downstream,
@@ -259,13 +285,28 @@ impl RawDownstream {
         let base_url = reqwest::Url::parse(text)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            .ok_or_else(|| ConfigError::new("downstream.base_url", format!("`{text}` is not an http(s) URL")))?;
-        let api_key = self.api_key.map(|t| SecretRef::parse("downstream.api_key", &t)).transpose()?;
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "downstream.base_url",
+                    format!("`{text}` is not an http(s) URL"),
+                )
+            })?;
+        let api_key = self
+            .api_key
+            .map(|t| SecretRef::parse("downstream.api_key", &t))
+            .transpose()?;
         let timeout_secs = self.timeout_secs.unwrap_or(300);
         if !(1..=3000).contains(&timeout_secs) {
-            return Err(ConfigError::new("downstream.timeout_secs", "must be between 1 and 3000"));
+            return Err(ConfigError::new(
+                "downstream.timeout_secs",
+                "must be between 1 and 3000",
+            ));
         }
-        Ok(Downstream { base_url, api_key, timeout: Duration::from_secs(timeout_secs) })
+        Ok(Downstream {
+            base_url,
+            api_key,
+            timeout: Duration::from_secs(timeout_secs),
+        })
     }
 }
 
@@ -273,7 +314,10 @@ impl RawRoute {
     fn validate(self, index: usize) -> Result<Route, ConfigError> {
         let key = |field: &str| format!("route[{index}].{field}");
         if !self.path.starts_with('/') || self.path.contains(['?', '#', ' ']) {
-            return Err(ConfigError::new(key("path"), format!("`{}` must be a path starting with `/`", self.path)));
+            return Err(ConfigError::new(
+                key("path"),
+                format!("`{}` must be a path starting with `/`", self.path),
+            ));
         }
         let secrets = self
             .secrets
@@ -283,13 +327,19 @@ impl RawRoute {
             .collect::<Result<Vec<_>, _>>()?;
         let needs_secrets = |secrets: Vec<SecretRef>| {
             if secrets.is_empty() {
-                Err(ConfigError::new(key("secrets"), format!("verify = \"{}\" needs at least one secret", self.verify)))
+                Err(ConfigError::new(
+                    key("secrets"),
+                    format!("verify = \"{}\" needs at least one secret", self.verify),
+                ))
             } else {
                 Ok(secrets)
             }
         };
         let unused = |field: &str| {
-            ConfigError::new(key(field), format!("is not used by verify = \"{}\"", self.verify))
+            ConfigError::new(
+                key(field),
+                format!("is not used by verify = \"{}\"", self.verify),
+            )
         };
         let verify = match self.verify.as_str() {
             "none" => {
@@ -305,13 +355,19 @@ impl RawRoute {
                 if self.header.is_some() {
                     return Err(unused("header"));
                 }
-                VerifySpec::GitHub { secrets: needs_secrets(secrets)? }
+                VerifySpec::GitHub {
+                    secrets: needs_secrets(secrets)?,
+                }
             }
             "token" => {
                 let name = self.header.as_deref().unwrap_or(DEFAULT_TOKEN_HEADER);
-                let header = http::HeaderName::try_from(name)
-                    .map_err(|_| ConfigError::new(key("header"), format!("`{name}` is not a header name")))?;
-                VerifySpec::Token { header, secrets: needs_secrets(secrets)? }
+                let header = http::HeaderName::try_from(name).map_err(|_| {
+                    ConfigError::new(key("header"), format!("`{name}` is not a header name"))
+                })?;
+                VerifySpec::Token {
+                    header,
+                    secrets: needs_secrets(secrets)?,
+                }
             }
             other => {
                 return Err(ConfigError::new(
@@ -320,7 +376,12 @@ impl RawRoute {
                 ))
             }
         };
-        Ok(Route { index, path: self.path, verify, algorithm: AlgorithmPath::parse(&key("algorithm"), &self.algorithm)? })
+        Ok(Route {
+            index,
+            path: self.path,
+            verify,
+            algorithm: AlgorithmPath::parse(&key("algorithm"), &self.algorithm)?,
+        })
     }
 }
 
@@ -363,11 +424,18 @@ mod tests {
     fn parses_a_full_config() {
         let c = Config::from_toml(GOOD).unwrap();
         assert_eq!(c.downstream.base_url.as_str(), "http://127.0.0.1:8080/");
-        assert_eq!(c.downstream.api_key, Some(SecretRef::Env("ALGO_API_KEY".into())));
+        assert_eq!(
+            c.downstream.api_key,
+            Some(SecretRef::Env("ALGO_API_KEY".into()))
+        );
         assert_eq!(c.downstream.timeout, Duration::from_secs(30));
         assert_eq!(c.routes.len(), 2);
-        assert!(matches!(&c.routes[0].verify, VerifySpec::GitHub { secrets } if secrets.len() == 2));
-        assert!(matches!(&c.routes[1].verify, VerifySpec::Token { header, .. } if header == "x-token"));
+        assert!(
+            matches!(&c.routes[0].verify, VerifySpec::GitHub { secrets } if secrets.len() == 2)
+        );
+        assert!(
+            matches!(&c.routes[1].verify, VerifySpec::Token { header, .. } if header == "x-token")
+        );
         assert_eq!(c.s3.unwrap().algorithm.as_str(), "demo/Hello/0.1.0");
         assert_eq!(c.ingress.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
         assert_eq!(c.worker.concurrency, 10);
@@ -376,7 +444,10 @@ mod tests {
     #[test]
     fn defaults_are_the_public_api() {
         let c = Config::from_toml("").unwrap();
-        assert_eq!(c.downstream.base_url.as_str(), "https://api.algorithmia.com/");
+        assert_eq!(
+            c.downstream.base_url.as_str(),
+            "https://api.algorithmia.com/"
+        );
         assert_eq!(c.downstream.timeout, Duration::from_secs(300));
         assert!(c.downstream.api_key.is_none() && c.routes.is_empty() && c.s3.is_none());
     }
@@ -384,44 +455,107 @@ mod tests {
     #[test]
     fn each_error_names_its_key() {
         let cases: Vec<(String, &str)> = vec![
-            (with_route(r#"verify = "none"
-                algorithm = "a/b""#), "path"),
-            (with_route(r#"path = "/x"
+            (
+                with_route(
+                    r#"verify = "none"
+                algorithm = "a/b""#,
+                ),
+                "path",
+            ),
+            (
+                with_route(
+                    r#"path = "/x"
                 verify = "github"
                 secrets = ["hunter2"]
-                algorithm = "a/b""#), "route[0].secrets[0]"),
-            (with_route(r#"path = "/x"
+                algorithm = "a/b""#,
+                ),
+                "route[0].secrets[0]",
+            ),
+            (
+                with_route(
+                    r#"path = "/x"
                 verify = "github"
-                algorithm = "a/b""#), "route[0].secrets"),
-            (with_route(r#"path = "/x"
+                algorithm = "a/b""#,
+                ),
+                "route[0].secrets",
+            ),
+            (
+                with_route(
+                    r#"path = "/x"
                 verify = "rot13"
-                algorithm = "a/b""#), "route[0].verify"),
-            (with_route(r#"path = "x"
+                algorithm = "a/b""#,
+                ),
+                "route[0].verify",
+            ),
+            (
+                with_route(
+                    r#"path = "x"
                 verify = "none"
-                algorithm = "a/b""#), "route[0].path"),
-            (with_route(r#"path = "/x"
+                algorithm = "a/b""#,
+                ),
+                "route[0].path",
+            ),
+            (
+                with_route(
+                    r#"path = "/x"
                 verify = "none"
-                algorithm = "a//b""#), "route[0].algorithm"),
-            (with_route(r#"path = "/x"
+                algorithm = "a//b""#,
+                ),
+                "route[0].algorithm",
+            ),
+            (
+                with_route(
+                    r#"path = "/x"
                 verify = "none"
                 header = "X"
-                algorithm = "a/b""#), "route[0].header"),
-            (with_route(r#"path = "/x"
+                algorithm = "a/b""#,
+                ),
+                "route[0].header",
+            ),
+            (
+                with_route(
+                    r#"path = "/x"
                 verify = "token"
                 header = "bad header"
                 secrets = ["env:T"]
-                algorithm = "a/b""#), "route[0].header"),
-            (with_route(r#"path = "/x"
+                algorithm = "a/b""#,
+                ),
+                "route[0].header",
+            ),
+            (
+                with_route(
+                    r#"path = "/x"
                 verify = "none"
                 algorithm = "a/b"
-                colour = "blue""#), "colour"),
-            (format!("{}{}", with_route("path = \"/x\"\nverify = \"none\"\nalgorithm = \"a/b\""),
-                with_route("path = \"/x\"\nverify = \"none\"\nalgorithm = \"a/b\"")), "route[1].path"),
-            ("[downstream]\nbase_url = \"ftp://x\"".into(), "downstream.base_url"),
-            ("[downstream]\napi_key = \"plain\"".into(), "downstream.api_key"),
-            ("[downstream]\ntimeout_secs = 0".into(), "downstream.timeout_secs"),
+                colour = "blue""#,
+                ),
+                "colour",
+            ),
+            (
+                format!(
+                    "{}{}",
+                    with_route("path = \"/x\"\nverify = \"none\"\nalgorithm = \"a/b\""),
+                    with_route("path = \"/x\"\nverify = \"none\"\nalgorithm = \"a/b\"")
+                ),
+                "route[1].path",
+            ),
+            (
+                "[downstream]\nbase_url = \"ftp://x\"".into(),
+                "downstream.base_url",
+            ),
+            (
+                "[downstream]\napi_key = \"plain\"".into(),
+                "downstream.api_key",
+            ),
+            (
+                "[downstream]\ntimeout_secs = 0".into(),
+                "downstream.timeout_secs",
+            ),
             ("[s3]\nalgorithm = \"nope\"".into(), "s3.algorithm"),
-            ("[ingress]\nmax_body_bytes = 10485760".into(), "ingress.max_body_bytes"),
+            (
+                "[ingress]\nmax_body_bytes = 10485760".into(),
+                "ingress.max_body_bytes",
+            ),
             ("[worker]\nconcurrency = 0".into(), "worker.concurrency"),
             ("[workers]\nconcurrency = 1".into(), "workers"),
         ];
@@ -444,7 +578,9 @@ mod tests {
         for ok in ["demo/Hello", "demo/Hello/0.1.0", "a_b/c-d/latest"] {
             AlgorithmPath::parse("k", ok).unwrap();
         }
-        for bad in ["demo", "demo/", "/demo/x", "a/b/c/d", "a/b c", "a/../b", "./b"] {
+        for bad in [
+            "demo", "demo/", "/demo/x", "a/b/c/d", "a/b c", "a/../b", "./b",
+        ] {
             assert!(AlgorithmPath::parse("k", bad).is_err(), "{bad}");
         }
     }

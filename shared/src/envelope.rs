@@ -85,7 +85,12 @@ pub enum EnvelopeError {
 impl Envelope {
     /// A verified webhook becomes a job. Only the body and a few identifying headers travel:
     /// never the signature headers or anything else the sender put in its headers.
-    pub fn for_webhook(verified: &Verified<'_>, route: &str, algorithm: &AlgorithmPath, now: DateTime<Utc>) -> Self {
+    pub fn for_webhook(
+        verified: &Verified<'_>,
+        route: &str,
+        algorithm: &AlgorithmPath,
+        now: DateTime<Utc>,
+    ) -> Self {
         let content_type = verified
             .headers()
             .get(http::header::CONTENT_TYPE)
@@ -99,7 +104,9 @@ impl Envelope {
             received_at: now.trunc_subsecs(3),
             delivery_id: verified.delivery_id().map(str::to_owned),
             content_type,
-            target: Target { algorithm: algorithm.clone() },
+            target: Target {
+                algorithm: algorithm.clone(),
+            },
             payload: Payload::from_bytes(verified.body()),
             s3: None,
         }
@@ -117,7 +124,9 @@ impl Envelope {
             received_at: now.trunc_subsecs(3),
             delivery_id: object.sequencer.clone(),
             content_type: Some("application/json".to_owned()),
-            target: Target { algorithm: algorithm.clone() },
+            target: Target {
+                algorithm: algorithm.clone(),
+            },
             payload: Payload::Text(input),
             s3: Some(S3Details {
                 bucket: object.bucket.clone(),
@@ -141,11 +150,14 @@ impl Envelope {
         struct Version {
             v: Option<serde_json::Value>,
         }
-        let version: Version = serde_json::from_str(text).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+        let version: Version =
+            serde_json::from_str(text).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
         match version.v {
             Some(serde_json::Value::Number(n)) if n.as_u64() == Some(ENVELOPE_VERSION.into()) => {}
             Some(serde_json::Value::Number(n)) => {
-                return Err(EnvelopeError::UnsupportedVersion(n.as_u64().unwrap_or(u64::MAX)))
+                return Err(EnvelopeError::UnsupportedVersion(
+                    n.as_u64().unwrap_or(u64::MAX),
+                ))
             }
             _ => return Err(EnvelopeError::Malformed("missing numeric `v`".into())),
         }
@@ -162,7 +174,9 @@ mod rfc3339_millis {
 
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
         let text = String::deserialize(d)?;
-        DateTime::parse_from_rfc3339(&text).map(|t| t.with_timezone(&Utc)).map_err(serde::de::Error::custom)
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -175,14 +189,21 @@ mod tests {
         let mut pairs = vec![("content-type", "application/json")];
         pairs.extend_from_slice(extra);
         let h = headers(&pairs);
-        let v = Verifier::none_for_tests().verify(post(&h, body), &SystemClock).unwrap();
+        let v = Verifier::none_for_tests()
+            .verify(post(&h, body), &SystemClock)
+            .unwrap();
         let algo = AlgorithmPath::parse("k", "demo/Hello/0.1.0").unwrap();
         Envelope::for_webhook(&v, "/hooks/x", &algo, Utc::now())
     }
 
     #[test]
     fn text_and_binary_payloads_round_trip() {
-        for body in [&b"{\"a\":1}"[..], b"plain text", &[0xff, 0x00, 0x80, 0x7f], b""] {
+        for body in [
+            &b"{\"a\":1}"[..],
+            b"plain text",
+            &[0xff, 0x00, 0x80, 0x7f],
+            b"",
+        ] {
             let env = webhook(body, &[]);
             let back = Envelope::from_json(&env.to_json()).unwrap();
             assert_eq!(back, env);
@@ -194,9 +215,19 @@ mod tests {
 
     #[test]
     fn carries_no_signature_or_other_headers() {
-        let json = webhook(b"{}", &[("x-hub-signature-256", "sha256=abcdef"), ("authorization", "Bearer t0k")]).to_json();
+        let json = webhook(
+            b"{}",
+            &[
+                ("x-hub-signature-256", "sha256=abcdef"),
+                ("authorization", "Bearer t0k"),
+            ],
+        )
+        .to_json();
         assert!(!json.contains("abcdef") && !json.contains("t0k"), "{json}");
-        assert!(json.contains("\"content_type\":\"application/json\""), "{json}");
+        assert!(
+            json.contains("\"content_type\":\"application/json\""),
+            "{json}"
+        );
     }
 
     #[test]
@@ -214,17 +245,33 @@ mod tests {
 
     #[test]
     fn refuses_unknown_versions_and_garbage() {
-        let mut value: serde_json::Value = serde_json::from_str(&webhook(b"{}", &[]).to_json()).unwrap();
+        let mut value: serde_json::Value =
+            serde_json::from_str(&webhook(b"{}", &[]).to_json()).unwrap();
         value["v"] = 2.into();
-        assert_eq!(Envelope::from_json(&value.to_string()), Err(EnvelopeError::UnsupportedVersion(2)));
+        assert_eq!(
+            Envelope::from_json(&value.to_string()),
+            Err(EnvelopeError::UnsupportedVersion(2))
+        );
         value["v"] = "1".into();
-        assert!(matches!(Envelope::from_json(&value.to_string()), Err(EnvelopeError::Malformed(_))));
-        assert!(matches!(Envelope::from_json("not json"), Err(EnvelopeError::Malformed(_))));
-        assert!(matches!(Envelope::from_json(r#"{"v":1}"#), Err(EnvelopeError::Malformed(_))));
+        assert!(matches!(
+            Envelope::from_json(&value.to_string()),
+            Err(EnvelopeError::Malformed(_))
+        ));
+        assert!(matches!(
+            Envelope::from_json("not json"),
+            Err(EnvelopeError::Malformed(_))
+        ));
+        assert!(matches!(
+            Envelope::from_json(r#"{"v":1}"#),
+            Err(EnvelopeError::Malformed(_))
+        ));
     }
 
     #[test]
     fn bad_base64_payload_is_an_error() {
-        assert_eq!(Payload::Base64("!!".into()).to_bytes(), Err(EnvelopeError::BadPayload));
+        assert_eq!(
+            Payload::Base64("!!".into()).to_bytes(),
+            Err(EnvelopeError::BadPayload)
+        );
     }
 }

@@ -19,7 +19,10 @@ pub enum QueueError {
 /// Where jobs go. `enqueue` returns only once the message is durably accepted.
 pub trait JobQueue: Send + Sync {
     /// Returns the queue's message id.
-    fn enqueue(&self, envelope: &Envelope) -> impl Future<Output = Result<String, QueueError>> + Send;
+    fn enqueue(
+        &self,
+        envelope: &Envelope,
+    ) -> impl Future<Output = Result<String, QueueError>> + Send;
 }
 
 #[derive(Debug, Clone)]
@@ -30,7 +33,10 @@ pub struct SqsJobQueue {
 
 impl SqsJobQueue {
     pub fn new(client: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> Self {
-        SqsJobQueue { client, queue_url: queue_url.into() }
+        SqsJobQueue {
+            client,
+            queue_url: queue_url.into(),
+        }
     }
 }
 
@@ -47,7 +53,9 @@ impl JobQueue for SqsJobQueue {
             .message_body(body)
             .send()
             .await
-            .map_err(|e| QueueError::Unavailable(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
+            .map_err(|e| {
+                QueueError::Unavailable(aws_sdk_sqs::error::DisplayErrorContext(e).to_string())
+            })?;
         Ok(output.message_id.unwrap_or_default())
     }
 }

@@ -156,6 +156,9 @@ pub const EVENTBRIDGE_KEYS_ARE_URL_ENCODED: bool = true;
 /// * escapes that decode to invalid UTF-8 (`%FF`, a truncated `%C3`) are an error for that record:
 ///   S3 keys are UTF-8, so no real object has that key, and a lossy U+FFFD substitution could
 ///   silently map two different inputs onto one key (and one job id).
+///
+/// # Errors
+/// [`S3EventError::KeyNotUtf8`] when the decoded bytes are not UTF-8.
 pub fn decode_key(raw: &str) -> Result<String, S3EventError> {
     let spaced: Cow<'_, str> = if raw.contains('+') {
         Cow::Owned(raw.replace('+', " "))
@@ -172,6 +175,9 @@ pub fn decode_key(raw: &str) -> Result<String, S3EventError> {
 ///
 /// Only an unrecognisable payload is an `Err`; per-record and per-message problems are reported
 /// inside the returned [`S3Invocation`].
+///
+/// # Errors
+/// [`S3EventError::UnknownShape`], naming what was found, when `event` is none of the shapes.
 pub fn parse_invocation(event: &Value) -> Result<S3Invocation, S3EventError> {
     let Some(obj) = event.as_object() else {
         return Err(S3EventError::UnknownShape(format!(
@@ -485,6 +491,7 @@ impl S3Object {
     /// so no two different inputs share a pre-image. The first 16 bytes are formatted as a UUID
     /// (8-4-4-4-12 lowercase hex) with the RFC 9562 version 8 ("custom") and variant bits set, so
     /// the id also parses as a valid UUID.
+    #[must_use]
     pub fn job_id(&self) -> String {
         let revision = match (&self.sequencer, &self.etag, &self.event_time) {
             (Some(sequencer), _, _) => Some((1u8, sequencer)),

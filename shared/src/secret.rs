@@ -29,7 +29,10 @@ impl fmt::Debug for Secret {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretRef {
     Env(String),
-    SecretsManager { id: String, json_key: Option<String> },
+    SecretsManager {
+        id: String,
+        json_key: Option<String>,
+    },
 }
 
 impl SecretRef {
@@ -48,9 +51,15 @@ impl SecretRef {
                 None => (rest, None),
             };
             if id.is_empty() || json_key.as_deref() == Some("") {
-                return Err(ConfigError::new(key, "expected `secretsmanager:<name-or-arn>[#json-key]`"));
+                return Err(ConfigError::new(
+                    key,
+                    "expected `secretsmanager:<name-or-arn>[#json-key]`",
+                ));
             }
-            return Ok(SecretRef::SecretsManager { id: id.to_owned(), json_key });
+            return Ok(SecretRef::SecretsManager {
+                id: id.to_owned(),
+                json_key,
+            });
         }
         Err(ConfigError::new(
             key,
@@ -68,20 +77,29 @@ pub struct SecretResolver {
 
 impl SecretResolver {
     pub fn new(sdk_config: Option<aws_config::SdkConfig>) -> Self {
-        SecretResolver { secrets_manager: tokio::sync::OnceCell::new(), sdk_config }
+        SecretResolver {
+            secrets_manager: tokio::sync::OnceCell::new(),
+            sdk_config,
+        }
     }
 
     pub async fn resolve(&self, key: &str, reference: &SecretRef) -> Result<Secret, ConfigError> {
         let value = match reference {
             SecretRef::Env(name) => std::env::var(name).map_err(|_| {
-                ConfigError::new(key, format!("environment variable `{name}` is not set or not UTF-8"))
+                ConfigError::new(
+                    key,
+                    format!("environment variable `{name}` is not set or not UTF-8"),
+                )
             })?,
             SecretRef::SecretsManager { id, json_key } => {
                 let text = self.fetch(key, id).await?;
                 match json_key {
                     None => text,
                     Some(field) => json_field(&text, field).ok_or_else(|| {
-                        ConfigError::new(key, format!("secret `{id}` has no string field `{field}`"))
+                        ConfigError::new(
+                            key,
+                            format!("secret `{id}` has no string field `{field}`"),
+                        )
                     })?,
                 }
             }
@@ -110,7 +128,10 @@ impl SecretResolver {
             .await
             .map_err(|e| {
                 let detail = aws_sdk_secretsmanager::error::DisplayErrorContext(e);
-                ConfigError::new(key, format!("cannot read secret `{id}` from Secrets Manager: {detail}"))
+                ConfigError::new(
+                    key,
+                    format!("cannot read secret `{id}` from Secrets Manager: {detail}"),
+                )
             })?;
         output
             .secret_string
@@ -136,9 +157,16 @@ mod tests {
 
     #[test]
     fn parses_references() {
-        assert_eq!(SecretRef::parse("k", "env:X").unwrap(), SecretRef::Env("X".into()));
         assert_eq!(
-            SecretRef::parse("k", "secretsmanager:arn:aws:secretsmanager:eu-west-1:1:secret:a#b").unwrap(),
+            SecretRef::parse("k", "env:X").unwrap(),
+            SecretRef::Env("X".into())
+        );
+        assert_eq!(
+            SecretRef::parse(
+                "k",
+                "secretsmanager:arn:aws:secretsmanager:eu-west-1:1:secret:a#b"
+            )
+            .unwrap(),
             SecretRef::SecretsManager {
                 id: "arn:aws:secretsmanager:eu-west-1:1:secret:a".into(),
                 json_key: Some("b".into())
@@ -148,7 +176,9 @@ mod tests {
 
     #[test]
     fn refuses_literals_and_names_the_key_without_the_value() {
-        let err = SecretRef::parse("route[0].secrets[1]", "hunter2").unwrap_err().to_string();
+        let err = SecretRef::parse("route[0].secrets[1]", "hunter2")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("route[0].secrets[1]"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
         assert!(SecretRef::parse("k", "env:").is_err());
@@ -166,11 +196,17 @@ mod tests {
             .unwrap();
         assert_eq!(got.expose(), b"s3cr3t");
         let err = resolver
-            .resolve("downstream.api_key", &SecretRef::Env("HOOKRELAY_TEST_SURELY_UNSET".into()))
+            .resolve(
+                "downstream.api_key",
+                &SecretRef::Env("HOOKRELAY_TEST_SURELY_UNSET".into()),
+            )
             .await
             .unwrap_err()
             .to_string();
-        assert!(err.contains("downstream.api_key") && err.contains("HOOKRELAY_TEST_SURELY_UNSET"), "{err}");
+        assert!(
+            err.contains("downstream.api_key") && err.contains("HOOKRELAY_TEST_SURELY_UNSET"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -35,7 +35,8 @@ pub async fn fail_init(error: impl Display) -> ! {
 
 async fn post_init_error(message: &str) -> Result<(), lambda_runtime::Error> {
     use lambda_runtime_api_client::{body::Body, build_request, PooledClient};
-    let body = serde_json::json!({ "errorMessage": message, "errorType": "Runtime.InitError" }).to_string();
+    let body = serde_json::json!({ "errorMessage": message, "errorType": "Runtime.InitError" })
+        .to_string();
     let request = build_request()
         .method("POST")
         .uri("/2018-06-01/runtime/init/error")

@@ -96,23 +96,34 @@ impl std::fmt::Debug for Verifier {
 
 impl Verifier {
     /// Builds the route's scheme, resolving its secrets (each error names the route's key).
-    pub async fn for_route(route: &Route, resolver: &SecretResolver) -> Result<Verifier, ConfigError> {
+    pub async fn for_route(
+        route: &Route,
+        resolver: &SecretResolver,
+    ) -> Result<Verifier, ConfigError> {
         let scheme: Box<dyn Scheme> = match &route.verify {
             VerifySpec::None => Box::new(NoVerification),
-            VerifySpec::GitHub { secrets } => {
-                Box::new(github::GitHub::new(resolve_all(route, secrets, resolver).await?))
-            }
-            VerifySpec::Token { header, secrets } => {
-                Box::new(token::Token::new(header.clone(), resolve_all(route, secrets, resolver).await?))
-            }
+            VerifySpec::GitHub { secrets } => Box::new(github::GitHub::new(
+                resolve_all(route, secrets, resolver).await?,
+            )),
+            VerifySpec::Token { header, secrets } => Box::new(token::Token::new(
+                header.clone(),
+                resolve_all(route, secrets, resolver).await?,
+            )),
         };
         Ok(Verifier { scheme })
     }
 
-    pub fn verify<'a>(&self, request: WebhookRequest<'a>, clock: &dyn Clock) -> Result<Verified<'a>, Rejection> {
+    pub fn verify<'a>(
+        &self,
+        request: WebhookRequest<'a>,
+        clock: &dyn Clock,
+    ) -> Result<Verified<'a>, Rejection> {
         self.scheme.check(&request, clock.now())?;
         let delivery_id = self.scheme.delivery_id(&request);
-        Ok(Verified { request, delivery_id })
+        Ok(Verified {
+            request,
+            delivery_id,
+        })
     }
 }
 
@@ -123,7 +134,11 @@ async fn resolve_all(
 ) -> Result<Vec<Secret>, ConfigError> {
     let mut resolved = Vec::with_capacity(secrets.len());
     for (i, reference) in secrets.iter().enumerate() {
-        resolved.push(resolver.resolve(&route.key(&format!("secrets[{i}]")), reference).await?);
+        resolved.push(
+            resolver
+                .resolve(&route.key(&format!("secrets[{i}]")), reference)
+                .await?,
+        );
     }
     Ok(resolved)
 }
@@ -140,7 +155,8 @@ impl Scheme for NoVerification {
 /// A header's value as an id for logs and de-duplication: bounded and printable, else ignored.
 fn header_id(headers: &HeaderMap, name: &str) -> Option<String> {
     let value = headers.get(name)?.to_str().ok()?.trim();
-    let usable = !value.is_empty() && value.len() <= 256 && value.bytes().all(|b| b.is_ascii_graphic());
+    let usable =
+        !value.is_empty() && value.len() <= 256 && value.bytes().all(|b| b.is_ascii_graphic());
     usable.then(|| value.to_owned())
 }
 
@@ -168,11 +184,18 @@ pub(crate) mod testing {
     }
 
     pub fn post<'a>(headers: &'a HeaderMap, body: &'a [u8]) -> WebhookRequest<'a> {
-        WebhookRequest { method: &Method::POST, headers, query: None, body }
+        WebhookRequest {
+            method: &Method::POST,
+            headers,
+            query: None,
+            body,
+        }
     }
 
     pub fn verifier(scheme: impl Scheme + 'static) -> Verifier {
-        Verifier { scheme: Box::new(scheme) }
+        Verifier {
+            scheme: Box::new(scheme),
+        }
     }
 
     impl Verifier {
@@ -189,16 +212,24 @@ mod tests {
     #[test]
     fn none_accepts_anything_and_has_no_delivery_id() {
         let h = headers(&[]);
-        let v = verifier(NoVerification).verify(post(&h, b"x"), &SystemClock).unwrap();
+        let v = verifier(NoVerification)
+            .verify(post(&h, b"x"), &SystemClock)
+            .unwrap();
         assert_eq!(v.body(), b"x");
         assert_eq!(v.delivery_id(), None);
     }
 
     #[test]
     fn header_ids_are_bounded_and_printable() {
-        assert_eq!(header_id(&headers(&[("x-id", " abc ")]), "x-id").as_deref(), Some("abc"));
+        assert_eq!(
+            header_id(&headers(&[("x-id", " abc ")]), "x-id").as_deref(),
+            Some("abc")
+        );
         assert_eq!(header_id(&headers(&[("x-id", "a b")]), "x-id"), None);
-        assert_eq!(header_id(&headers(&[("x-id", &"a".repeat(300))]), "x-id"), None);
+        assert_eq!(
+            header_id(&headers(&[("x-id", &"a".repeat(300))]), "x-id"),
+            None
+        );
         assert_eq!(header_id(&headers(&[]), "x-id"), None);
     }
 }

@@ -16,21 +16,31 @@ pub(super) struct Token {
 
 impl Token {
     pub(super) fn new(header: http::HeaderName, secrets: Vec<Secret>) -> Self {
-        let digests = secrets.iter().map(|s| Sha256::digest(s.expose()).into()).collect();
+        let digests = secrets
+            .iter()
+            .map(|s| Sha256::digest(s.expose()).into())
+            .collect();
         Token { header, digests }
     }
 }
 
 impl Scheme for Token {
     fn check(&self, request: &WebhookRequest<'_>, _now: SystemTime) -> Result<(), Rejection> {
-        let presented = request.headers.get(&self.header).ok_or(Rejection::MissingSignature)?;
+        let presented = request
+            .headers
+            .get(&self.header)
+            .ok_or(Rejection::MissingSignature)?;
         let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         // Compare against every secret (no early exit) so timing says nothing about which matched.
         let matched = self
             .digests
             .iter()
-            .fold(subtle::Choice::from(0), |acc, digest| acc | digest.ct_eq(&presented));
-        bool::from(matched).then_some(()).ok_or(Rejection::SignatureMismatch)
+            .fold(subtle::Choice::from(0), |acc, digest| {
+                acc | digest.ct_eq(&presented)
+            });
+        bool::from(matched)
+            .then_some(())
+            .ok_or(Rejection::SignatureMismatch)
     }
 }
 
@@ -41,14 +51,19 @@ mod tests {
 
     fn token(secrets: &[&str]) -> crate::verify::Verifier {
         let header = http::HeaderName::from_static("x-webhook-token");
-        verifier(Token::new(header, secrets.iter().map(|s| Secret::new(*s)).collect()))
+        verifier(Token::new(
+            header,
+            secrets.iter().map(|s| Secret::new(*s)).collect(),
+        ))
     }
 
     #[test]
     fn accepts_any_configured_secret() {
         for presented in ["old", "new"] {
             let h = headers(&[("x-webhook-token", presented)]);
-            token(&["old", "new"]).verify(post(&h, b"{}"), &SystemClock).unwrap();
+            token(&["old", "new"])
+                .verify(post(&h, b"{}"), &SystemClock)
+                .unwrap();
         }
     }
 
@@ -57,9 +72,15 @@ mod tests {
         let v = token(&["s3cret"]);
         for presented in ["s3cre", "s3cret ", "S3CRET", ""] {
             let h = headers(&[("x-webhook-token", presented)]);
-            assert_eq!(v.verify(post(&h, b"{}"), &SystemClock).unwrap_err(), Rejection::SignatureMismatch);
+            assert_eq!(
+                v.verify(post(&h, b"{}"), &SystemClock).unwrap_err(),
+                Rejection::SignatureMismatch
+            );
         }
         let h = headers(&[("x-other", "s3cret")]);
-        assert_eq!(v.verify(post(&h, b"{}"), &SystemClock).unwrap_err(), Rejection::MissingSignature);
+        assert_eq!(
+            v.verify(post(&h, b"{}"), &SystemClock).unwrap_err(),
+            Rejection::MissingSignature
+        );
     }
 }
