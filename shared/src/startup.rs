@@ -14,6 +14,19 @@ pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
 
+/// The SQS client used to enqueue jobs. Bounded timeouts: a webhook sender waits on this call,
+/// and a stalled queue must become a prompt 503 (the sender retries), not a Lambda timeout.
+pub fn sqs_client(sdk_config: &aws_config::SdkConfig) -> aws_sdk_sqs::Client {
+    use std::time::Duration;
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(3))
+        .operation_timeout(Duration::from_secs(8))
+        .build();
+    let config = aws_sdk_sqs::config::Builder::from(sdk_config).timeout_config(timeouts).build();
+    aws_sdk_sqs::Client::from_conf(config)
+}
+
 /// Reads a required environment variable, naming it when missing.
 pub fn required_env(name: &str) -> Result<String, crate::config::ConfigError> {
     std::env::var(name)

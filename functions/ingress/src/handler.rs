@@ -58,6 +58,8 @@ impl<Q: JobQueue> Ingress<Q> {
         })
     }
 
+    /// Pins the clock (timestamped schemes and `received_at`), for tests.
+    #[cfg(test)]
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Box::new(clock);
         self
@@ -222,6 +224,32 @@ mod tests {
         assert_eq!(queued[0].payload.to_bytes().unwrap(), body);
         assert_eq!(queued[0].delivery_id.as_deref(), Some("delivery-1"));
         assert_eq!(queued[0].route, "/hooks/github");
+    }
+
+    #[tokio::test]
+    async fn received_at_comes_from_the_injected_clock() {
+        struct Pinned;
+        impl Clock for Pinned {
+            fn now(&self) -> std::time::SystemTime {
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000)
+            }
+        }
+        let ingress = ingress("").await.with_clock(Pinned);
+        let (status, _) = call(
+            &ingress,
+            request(
+                "POST",
+                "/hooks/github",
+                Body::Text("{}".into()),
+                Some(&sign(b"{}")),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            ingress.queue.taken()[0].received_at.timestamp(),
+            1_700_000_000
+        );
     }
 
     #[tokio::test]

@@ -23,6 +23,6 @@ async fn init() -> Result<handler::Ingress<SqsJobQueue>, shared::config::ConfigE
     let config = Config::from_env()?;
     let queue_url = startup::required_env(shared::queue::QUEUE_URL_ENV)?;
     let sdk_config = startup::aws_sdk_config().await;
-    let queue = SqsJobQueue::new(aws_sdk_sqs::Client::new(&sdk_config), queue_url);
+    let queue = SqsJobQueue::new(startup::sqs_client(&sdk_config), queue_url);
     handler::Ingress::from_config(&config, &SecretResolver::new(Some(sdk_config)), queue).await
 }

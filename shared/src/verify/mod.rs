@@ -164,14 +164,6 @@ fn header_id(headers: &HeaderMap, name: &str) -> Option<String> {
 pub(crate) mod testing {
     use super::*;
 
-    pub struct FixedClock(pub SystemTime);
-
-    impl Clock for FixedClock {
-        fn now(&self) -> SystemTime {
-            self.0
-        }
-    }
-
     pub fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
