@@ -1,0 +1,86 @@
+# hookrelay: the two commands are `make dev` and `make test`; see README.md.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CARGO ?= cargo
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: dev test venv lint-template build unit e2e clean
+
+## ---- python tools (moto server, cfn-lint, ...) ----------------------------------------------
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+## ---- deploy / template (owned by the template work) ------------------------------------------
+# One switch for every Lambda build: `make build ARCH=arm64` (the template's default architecture,
+# needs `rustup target add aarch64-unknown-linux-gnu`) or ARCH=x86_64 (the default here).
+# ARCH=amd64 / aarch64 are accepted too, in case the environment already sets ARCH that way.
+ARCH ?= x86_64
+override ARCH := $(patsubst amd64,x86_64,$(patsubst aarch64,arm64,$(strip $(ARCH))))
+CARGO_LAMBDA_ARCH = $(if $(filter arm64,$(ARCH)),--arm64,$(if $(filter x86_64,$(ARCH)),--x86-64,$(error ARCH must be arm64 or x86_64, not '$(ARCH)')))
+LAMBDA_BINS := ingress s3-relay worker
+TEMPLATE := template.yaml
+# `sam validate` needs a region but no credentials or network.
+SAM_REGION ?= us-east-1
+SAM := SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam
+# cargo finds `cargo-lambda` (and cargo-lambda finds `python3 -m ziglang`) on PATH.
+DEPLOY_PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: deploy-tools deploy
+deploy-tools: $(VENV)/.deploy-installed
+$(VENV)/.deploy-installed: requirements-deploy.txt $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-deploy.txt
+	touch $@
+
+lint-template: venv
+	$(VENV)/bin/cfn-lint $(TEMPLATE)
+	$(SAM) validate --lint --region $(SAM_REGION) --template-file $(TEMPLATE)
+
+# Deployable zips: $(LAMBDA_DIR)/<name>/bootstrap.zip for each of $(LAMBDA_BINS) (there even when
+# CARGO_TARGET_DIR points elsewhere).
+LAMBDA_DIR := target/lambda
+build: deploy-tools
+	PATH="$(DEPLOY_PATH)" $(CARGO) lambda build --release --output-format zip $(CARGO_LAMBDA_ARCH) \
+		--lambda-dir $(LAMBDA_DIR) $(addprefix --bin ,$(LAMBDA_BINS))
+	@for bin in $(LAMBDA_BINS); do ls -l $(LAMBDA_DIR)/$$bin/bootstrap.zip || exit 1; done
+
+# Convenience, needs AWS credentials: SAM builds the same binaries (CargoLambda.toml applies) and
+# deploys them for $(ARCH). See docs/deploy.md for the parameters and the secrets to create first.
+deploy: deploy-tools
+	PATH="$(DEPLOY_PATH)" $(SAM) build --beta-features --template-file $(TEMPLATE) \
+		--parameter-overrides Architecture=$(ARCH)
+	$(SAM) deploy --guided --parameter-overrides Architecture=$(ARCH)
+
+## ---- local pipeline and tests ----------------------------------------------------------------
+MOTO_SERVER := $(abspath $(VENV))/bin/moto_server
+# Tests and `make dev` talk to loopback servers only; never let the SDK probe instance metadata.
+LOCAL_AWS_ENV := HOOKRELAY_MOTO_SERVER=$(MOTO_SERVER) AWS_EC2_METADATA_DISABLED=true
+
+# The whole pipeline on loopback: SQS/S3/Secrets Manager (moto), a demo algorithm, and the three
+# real function binaries under a local Lambda Runtime API. Ctrl-C stops everything.
+dev: venv
+	$(CARGO) build --workspace --bins
+	$(LOCAL_AWS_ENV) $(CARGO) run --quiet -p hookrelay-e2e --bin devstack -- $(DEV_ARGS)
+
+# Everything CI runs: formatting, lints, the template, unit tests and end-to-end tests over the real
+# binaries. Each e2e test starts its own servers on free loopback ports and stops them.
+test: venv lint-template
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) build --workspace --bins --locked
+	$(LOCAL_AWS_ENV) $(CARGO) test --workspace --locked
+
+# Just the unit tests (no servers), or just the end-to-end tests over the real binaries.
+unit:
+	$(CARGO) test --workspace --exclude hookrelay-e2e --locked
+
+e2e: venv
+	$(CARGO) build --workspace --bins --locked
+	$(LOCAL_AWS_ENV) $(CARGO) test -p hookrelay-e2e --locked
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV) .aws-sam
