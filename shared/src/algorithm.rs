@@ -14,10 +14,7 @@ use crate::{
 
 /// Where a job is delivered. The worker depends on this trait only.
 pub trait JobTarget: Send + Sync {
-    fn deliver(
-        &self,
-        envelope: &Envelope,
-    ) -> impl Future<Output = Result<Delivered, CallError>> + Send;
+    fn deliver(&self, envelope: &Envelope) -> impl Future<Output = Result<Delivered, CallError>> + Send;
 }
 
 /// A successful answer: the algorithm's `result` and `metadata`.
@@ -48,9 +45,7 @@ impl CallError {
     /// The HTTP status the target answered, if it answered at all.
     pub fn status(&self) -> Option<u16> {
         match self {
-            CallError::Status { status, .. } | CallError::InvalidResponse { status } => {
-                Some(*status)
-            }
+            CallError::Status { status, .. } | CallError::InvalidResponse { status } => Some(*status),
             _ => None,
         }
     }
@@ -78,10 +73,7 @@ impl std::fmt::Debug for AlgorithmClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AlgorithmClient")
             .field("base_url", &self.base_url.as_str())
-            .field(
-                "authorization",
-                &self.authorization.as_ref().map(|_| "<redacted>"),
-            )
+            .field("authorization", &self.authorization.as_ref().map(|_| "<redacted>"))
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -93,13 +85,9 @@ impl AlgorithmClient {
         let authorization = match api_key {
             None => None,
             Some(key) => {
-                let mut value = HeaderValue::from_bytes(&[b"Simple ", key.expose()].concat())
-                    .map_err(|_| {
-                        ConfigError::new(
-                            "downstream.api_key",
-                            "contains characters not allowed in a header",
-                        )
-                    })?;
+                let mut value = HeaderValue::from_bytes(&[b"Simple ", key.expose()].concat()).map_err(|_| {
+                    ConfigError::new("downstream.api_key", "contains characters not allowed in a header")
+                })?;
                 value.set_sensitive(true);
                 Some(value)
             }
@@ -109,9 +97,7 @@ impl AlgorithmClient {
             .connect_timeout(Duration::from_secs(10).min(downstream.timeout))
             .user_agent(concat!("hookrelay/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| {
-                ConfigError::new("downstream", format!("cannot build the HTTP client: {e}"))
-            })?;
+            .map_err(|e| ConfigError::new("downstream", format!("cannot build the HTTP client: {e}")))?;
         Ok(AlgorithmClient {
             http,
             base_url: downstream.base_url.clone(),
@@ -163,8 +149,7 @@ impl JobTarget for AlgorithmClient {
             .payload
             .to_bytes()
             .map_err(|e| CallError::BadJob(e.to_string()))?;
-        self.call(&envelope.target.algorithm, input, &envelope.id)
-            .await
+        self.call(&envelope.target.algorithm, input, &envelope.id).await
     }
 }
 
@@ -203,11 +188,10 @@ fn interpret(status: u16, body: &[u8]) -> Result<Delivered, CallError> {
         message: Option<String>,
     }
     let answer: Option<Answer> = serde_json::from_slice(body).ok();
-    let error_message = answer.as_ref().and_then(|a| a.error.as_ref()).map(|e| {
-        e.message
-            .clone()
-            .unwrap_or_else(|| "unspecified error".to_owned())
-    });
+    let error_message = answer
+        .as_ref()
+        .and_then(|a| a.error.as_ref())
+        .map(|e| e.message.clone().unwrap_or_else(|| "unspecified error".to_owned()));
     if !(200..300).contains(&status) {
         let message = error_message.unwrap_or_else(|| {
             http::StatusCode::from_u16(status)
@@ -236,9 +220,7 @@ fn interpret(status: u16, body: &[u8]) -> Result<Delivered, CallError> {
         }),
         // `output=void` answers carry no result; treat a 2xx JSON answer without one as success.
         Some(Answer {
-            result: None,
-            metadata,
-            ..
+            result: None, metadata, ..
         }) => Ok(Delivered {
             status,
             result: serde_json::Value::Null,
@@ -286,15 +268,11 @@ mod tests {
     fn urls_keep_a_base_path_and_set_the_timeout() {
         let algo = AlgorithmPath::parse("k", "demo/Hello/0.1.0").unwrap();
         assert_eq!(
-            client("https://api.algorithmia.com", None)
-                .url_for(&algo)
-                .as_str(),
+            client("https://api.algorithmia.com", None).url_for(&algo).as_str(),
             "https://api.algorithmia.com/v1/algo/demo/Hello/0.1.0?timeout=42"
         );
         assert_eq!(
-            client("http://127.0.0.1:9/prefix/", None)
-                .url_for(&algo)
-                .as_str(),
+            client("http://127.0.0.1:9/prefix/", None).url_for(&algo).as_str(),
             "http://127.0.0.1:9/prefix/v1/algo/demo/Hello/0.1.0?timeout=42"
         );
     }
@@ -319,11 +297,7 @@ mod tests {
 
     #[test]
     fn interprets_answers() {
-        let ok = interpret(
-            200,
-            br#"{"result":"Hello x","metadata":{"content_type":"text"}}"#,
-        )
-        .unwrap();
+        let ok = interpret(200, br#"{"result":"Hello x","metadata":{"content_type":"text"}}"#).unwrap();
         assert_eq!(ok.result, "Hello x");
         assert_eq!(ok.metadata["content_type"], "text");
         assert_eq!(

@@ -85,12 +85,7 @@ pub enum EnvelopeError {
 impl Envelope {
     /// A verified webhook becomes a job. Only the body and a few identifying headers travel:
     /// never the signature headers or anything else the sender put in its headers.
-    pub fn for_webhook(
-        verified: &Verified<'_>,
-        route: &str,
-        algorithm: &AlgorithmPath,
-        now: DateTime<Utc>,
-    ) -> Self {
+    pub fn for_webhook(verified: &Verified<'_>, route: &str, algorithm: &AlgorithmPath, now: DateTime<Utc>) -> Self {
         let content_type = verified
             .headers()
             .get(http::header::CONTENT_TYPE)
@@ -150,14 +145,11 @@ impl Envelope {
         struct Version {
             v: Option<serde_json::Value>,
         }
-        let version: Version =
-            serde_json::from_str(text).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+        let version: Version = serde_json::from_str(text).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
         match version.v {
             Some(serde_json::Value::Number(n)) if n.as_u64() == Some(ENVELOPE_VERSION.into()) => {}
             Some(serde_json::Value::Number(n)) => {
-                return Err(EnvelopeError::UnsupportedVersion(
-                    n.as_u64().unwrap_or(u64::MAX),
-                ))
+                return Err(EnvelopeError::UnsupportedVersion(n.as_u64().unwrap_or(u64::MAX)))
             }
             _ => return Err(EnvelopeError::Malformed("missing numeric `v`".into())),
         }
@@ -189,21 +181,14 @@ mod tests {
         let mut pairs = vec![("content-type", "application/json")];
         pairs.extend_from_slice(extra);
         let h = headers(&pairs);
-        let v = Verifier::none_for_tests()
-            .verify(post(&h, body), &SystemClock)
-            .unwrap();
+        let v = delivered(Verifier::none_for_tests().verify(post(&h, body), &SystemClock)).unwrap();
         let algo = AlgorithmPath::parse("k", "demo/Hello/0.1.0").unwrap();
         Envelope::for_webhook(&v, "/hooks/x", &algo, Utc::now())
     }
 
     #[test]
     fn text_and_binary_payloads_round_trip() {
-        for body in [
-            &b"{\"a\":1}"[..],
-            b"plain text",
-            &[0xff, 0x00, 0x80, 0x7f],
-            b"",
-        ] {
+        for body in [&b"{\"a\":1}"[..], b"plain text", &[0xff, 0x00, 0x80, 0x7f], b""] {
             let env = webhook(body, &[]);
             let back = Envelope::from_json(&env.to_json()).unwrap();
             assert_eq!(back, env);
@@ -224,10 +209,7 @@ mod tests {
         )
         .to_json();
         assert!(!json.contains("abcdef") && !json.contains("t0k"), "{json}");
-        assert!(
-            json.contains("\"content_type\":\"application/json\""),
-            "{json}"
-        );
+        assert!(json.contains("\"content_type\":\"application/json\""), "{json}");
     }
 
     #[test]
@@ -245,8 +227,7 @@ mod tests {
 
     #[test]
     fn refuses_unknown_versions_and_garbage() {
-        let mut value: serde_json::Value =
-            serde_json::from_str(&webhook(b"{}", &[]).to_json()).unwrap();
+        let mut value: serde_json::Value = serde_json::from_str(&webhook(b"{}", &[]).to_json()).unwrap();
         value["v"] = 2.into();
         assert_eq!(
             Envelope::from_json(&value.to_string()),
@@ -269,9 +250,6 @@ mod tests {
 
     #[test]
     fn bad_base64_payload_is_an_error() {
-        assert_eq!(
-            Payload::Base64("!!".into()).to_bytes(),
-            Err(EnvelopeError::BadPayload)
-        );
+        assert_eq!(Payload::Base64("!!".into()).to_bytes(), Err(EnvelopeError::BadPayload));
     }
 }

@@ -19,10 +19,7 @@ pub enum QueueError {
 /// Where jobs go. `enqueue` returns only once the message is durably accepted.
 pub trait JobQueue: Send + Sync {
     /// Returns the queue's message id.
-    fn enqueue(
-        &self,
-        envelope: &Envelope,
-    ) -> impl Future<Output = Result<String, QueueError>> + Send;
+    fn enqueue(&self, envelope: &Envelope) -> impl Future<Output = Result<String, QueueError>> + Send;
 }
 
 #[derive(Debug, Clone)]
@@ -53,9 +50,7 @@ impl JobQueue for SqsJobQueue {
             .message_body(body)
             .send()
             .await
-            .map_err(|e| {
-                QueueError::Unavailable(aws_sdk_sqs::error::DisplayErrorContext(e).to_string())
-            })?;
+            .map_err(|e| QueueError::Unavailable(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
         Ok(output.message_id.unwrap_or_default())
     }
 }

@@ -193,9 +193,7 @@ pub fn parse_invocation(event: &Value) -> Result<S3Invocation, S3EventError> {
             )));
         };
         if records.iter().any(is_sqs_record) {
-            return Ok(S3Invocation::ViaSqs(
-                records.iter().map(parse_sqs_record).collect(),
-            ));
+            return Ok(S3Invocation::ViaSqs(records.iter().map(parse_sqs_record).collect()));
         }
         if !records.is_empty() && !records.iter().any(|r| r.get("s3").is_some()) {
             return Err(S3EventError::UnknownShape(
@@ -203,10 +201,7 @@ pub fn parse_invocation(event: &Value) -> Result<S3Invocation, S3EventError> {
             ));
         }
         return Ok(S3Invocation::Direct(
-            records
-                .iter()
-                .filter_map(|r| parse_s3_record(r).transpose())
-                .collect(),
+            records.iter().filter_map(|r| parse_s3_record(r).transpose()).collect(),
         ));
     }
     if is_test_event(obj) {
@@ -243,22 +238,15 @@ fn parse_sqs_record(record: &Value) -> SqsDelivery {
             Some(_) => Err(S3EventError::WrongType("body")),
         }
     };
-    SqsDelivery {
-        message_id,
-        objects,
-    }
+    SqsDelivery { message_id, objects }
 }
 
 /// Parses an SQS body: an S3 notification, the test event, an EventBridge event or, when
 /// `allow_sns`, an SNS notification wrapping one of those (unwrapped once).
 fn parse_body(body: &str, allow_sns: bool) -> Result<Vec<S3Object>, S3EventError> {
-    let value: Value =
-        serde_json::from_str(body).map_err(|e| S3EventError::BodyNotJson(e.to_string()))?;
+    let value: Value = serde_json::from_str(body).map_err(|e| S3EventError::BodyNotJson(e.to_string()))?;
     let Some(obj) = value.as_object() else {
-        return Err(S3EventError::UnknownBody(format!(
-            "JSON {}",
-            json_kind(&value)
-        )));
+        return Err(S3EventError::UnknownBody(format!("JSON {}", json_kind(&value))));
     };
     if let Some(records) = obj.get("Records") {
         let Some(records) = records.as_array() else {
@@ -300,8 +288,7 @@ fn is_test_event(obj: &Map<String, Value>) -> bool {
 /// The `Message` of an SNS notification (`{"Type": "Notification", "TopicArn", "Message", ...}`).
 fn sns_message(obj: &Map<String, Value>) -> Option<&str> {
     let message = obj.get("Message")?.as_str()?;
-    let is_sns = obj.get("Type").and_then(Value::as_str) == Some("Notification")
-        || obj.contains_key("TopicArn");
+    let is_sns = obj.get("Type").and_then(Value::as_str) == Some("Notification") || obj.contains_key("TopicArn");
     is_sns.then_some(message)
 }
 
@@ -340,10 +327,7 @@ fn parse_s3_record(record: &Value) -> Result<Option<S3Object>, S3EventError> {
         s3.and_then(|s| s.get("bucket")).and_then(|b| b.get("name")),
         "s3.bucket.name",
     )?;
-    let key = decode_key(required_str(
-        object.and_then(|o| o.get("key")),
-        "s3.object.key",
-    )?)?;
+    let key = decode_key(required_str(object.and_then(|o| o.get("key")), "s3.object.key")?)?;
     let field = |name: &str| object.and_then(|o| o.get(name));
     Ok(Some(S3Object {
         bucket: bucket.to_owned(),
@@ -367,18 +351,13 @@ fn is_object_created(event_name: &str) -> bool {
 /// An EventBridge event already recognised as `aws.s3`. `Ok(None)`: not `Object Created`.
 fn parse_eventbridge(obj: &Map<String, Value>) -> Result<Option<S3Object>, S3EventError> {
     let detail_type = opt_string(obj.get("detail-type"));
-    if detail_type
-        .as_deref()
-        .is_some_and(|t| t != "Object Created")
-    {
+    if detail_type.as_deref().is_some_and(|t| t != "Object Created") {
         return Ok(None);
     }
     let detail = obj.get("detail");
     let object = detail.and_then(|d| d.get("object"));
     let bucket = required_str(
-        detail
-            .and_then(|d| d.get("bucket"))
-            .and_then(|b| b.get("name")),
+        detail.and_then(|d| d.get("bucket")).and_then(|b| b.get("name")),
         "detail.bucket.name",
     )?;
     let raw_key = required_str(object.and_then(|o| o.get("key")), "detail.object.key")?;
@@ -740,9 +719,7 @@ mod tests {
 
     #[test]
     fn docs_eventbridge_object_created() {
-        let object = eventbridge(parse(DOCS_EVENTBRIDGE_CREATED))
-            .unwrap()
-            .unwrap();
+        let object = eventbridge(parse(DOCS_EVENTBRIDGE_CREATED)).unwrap().unwrap();
         assert_eq!(
             object,
             S3Object {
@@ -768,9 +745,7 @@ mod tests {
     fn eventbridge_key_is_decoded() {
         let mut event: Value = serde_json::from_str(DOCS_EVENTBRIDGE_CREATED).unwrap();
         event["detail"]["object"]["key"] = json!("in/my+photo%281%29.jpg");
-        let object = eventbridge(parse_invocation(&event).unwrap())
-            .unwrap()
-            .unwrap();
+        let object = eventbridge(parse_invocation(&event).unwrap()).unwrap().unwrap();
         assert_eq!(object.key, "in/my photo(1).jpg");
     }
 
@@ -786,25 +761,17 @@ mod tests {
                                   "version-id": null, "sequencer": "617f08299329d189"},
                        "reason": "ObjectCreated"}
         });
-        let object = eventbridge(parse_invocation(&event).unwrap())
-            .unwrap()
-            .unwrap();
+        let object = eventbridge(parse_invocation(&event).unwrap()).unwrap().unwrap();
         assert_eq!(object.key, "my photo(1).jpg");
         assert_eq!(object.etag.as_deref(), Some("abc"));
         assert_eq!(object.version_id, None);
-        assert_eq!(
-            object.event_time.as_deref(),
-            Some("2023-11-14T22:13:20.500Z")
-        );
+        assert_eq!(object.event_time.as_deref(), Some("2023-11-14T22:13:20.500Z"));
     }
 
     #[test]
     fn eventbridge_missing_key_is_an_error() {
         let mut event: Value = serde_json::from_str(DOCS_EVENTBRIDGE_CREATED).unwrap();
-        event["detail"]["object"]
-            .as_object_mut()
-            .unwrap()
-            .remove("key");
+        event["detail"]["object"].as_object_mut().unwrap().remove("key");
         assert_eq!(
             eventbridge(parse_invocation(&event).unwrap()),
             Err(S3EventError::MissingField("detail.object.key"))
@@ -852,10 +819,7 @@ mod tests {
     #[test]
     fn record_missing_bucket_or_key_is_an_error_for_that_record_only() {
         let mut no_key = moto_minimal("bkt", "x");
-        no_key["s3"]["object"]
-            .as_object_mut()
-            .unwrap()
-            .remove("key");
+        no_key["s3"]["object"].as_object_mut().unwrap().remove("key");
         let mut no_bucket = moto_minimal("", "y");
         no_bucket["s3"]["bucket"]["name"] = json!("");
         let mut numeric_key = moto_minimal("bkt", "z");
@@ -867,10 +831,7 @@ mod tests {
         assert_eq!(records.len(), 5);
         assert_eq!(records[0], Err(S3EventError::MissingField("s3.object.key")));
         assert_eq!(records[1].as_ref().unwrap().key, "ok.txt");
-        assert_eq!(
-            records[2],
-            Err(S3EventError::MissingField("s3.bucket.name"))
-        );
+        assert_eq!(records[2], Err(S3EventError::MissingField("s3.bucket.name")));
         assert_eq!(records[3], Err(S3EventError::WrongType("s3.object.key")));
         assert_eq!(records[4], Err(S3EventError::WrongType("Records[]")));
     }
@@ -904,13 +865,9 @@ mod tests {
 
     #[test]
     fn sqs_with_malformed_body_among_good_ones() {
-        let two_records =
-            json!({"Records": [moto_minimal("bkt", "a.txt"), moto_minimal("bkt", "b+c.txt")]});
+        let two_records = json!({"Records": [moto_minimal("bkt", "a.txt"), moto_minimal("bkt", "b+c.txt")]});
         let mut missing_key = moto_minimal("bkt", "x");
-        missing_key["s3"]["object"]
-            .as_object_mut()
-            .unwrap()
-            .remove("key");
+        missing_key["s3"]["object"].as_object_mut().unwrap().remove("key");
         let batch = json!({"Records": [
             docs_sqs_record("m-1", DOCS_PUT_EVENT),
             // The Lambda docs' own sample body: not JSON.
@@ -924,10 +881,7 @@ mod tests {
         let ids: Vec<&str> = deliveries.iter().map(|d| d.message_id.as_str()).collect();
         assert_eq!(ids, ["m-1", "m-2", "m-3", "m-4", "m-5", "m-6"]);
         assert_eq!(deliveries[0].objects, Ok(vec![docs_put_object()]));
-        assert!(matches!(
-            deliveries[1].objects,
-            Err(S3EventError::BodyNotJson(_))
-        ));
+        assert!(matches!(deliveries[1].objects, Err(S3EventError::BodyNotJson(_))));
         let keys: Vec<&str> = deliveries[2]
             .objects
             .as_ref()
@@ -936,18 +890,9 @@ mod tests {
             .map(|o| o.key.as_str())
             .collect();
         assert_eq!(keys, ["a.txt", "b c.txt"]);
-        assert_eq!(
-            deliveries[3].objects,
-            Err(S3EventError::MissingField("s3.object.key"))
-        );
-        assert!(matches!(
-            deliveries[4].objects,
-            Err(S3EventError::UnknownBody(_))
-        ));
-        assert_eq!(
-            deliveries[5].objects.as_ref().unwrap()[0].key,
-            "example-key"
-        );
+        assert_eq!(deliveries[3].objects, Err(S3EventError::MissingField("s3.object.key")));
+        assert!(matches!(deliveries[4].objects, Err(S3EventError::UnknownBody(_))));
+        assert_eq!(deliveries[5].objects.as_ref().unwrap()[0].key, "example-key");
     }
 
     #[test]
@@ -958,14 +903,8 @@ mod tests {
         no_body.as_object_mut().unwrap().remove("body");
         let deliveries = via_sqs(parse_invocation(&json!({"Records": [no_id, no_body]})).unwrap());
         assert_eq!(deliveries[0].message_id, "");
-        assert_eq!(
-            deliveries[0].objects,
-            Err(S3EventError::MissingField("messageId"))
-        );
-        assert_eq!(
-            deliveries[1].objects,
-            Err(S3EventError::MissingField("body"))
-        );
+        assert_eq!(deliveries[0].objects, Err(S3EventError::MissingField("messageId")));
+        assert_eq!(deliveries[1].objects, Err(S3EventError::MissingField("body")));
     }
 
     #[test]
@@ -982,8 +921,7 @@ mod tests {
             "SigningCertURL": "https://sns.us-west-2.amazonaws.com/cert.pem",
             "UnsubscribeURL": "https://sns.us-west-2.amazonaws.com/?Action=Unsubscribe"
         });
-        let sns_test =
-            json!({"Type": "Notification", "TopicArn": "arn:x", "Message": DOCS_TEST_EVENT});
+        let sns_test = json!({"Type": "Notification", "TopicArn": "arn:x", "Message": DOCS_TEST_EVENT});
         let sns_garbage = json!({"Type": "Notification", "TopicArn": "arn:x", "Message": "nope"});
         let batch = json!({"Records": [
             docs_sqs_record("m-1", &sns.to_string()),
@@ -993,10 +931,7 @@ mod tests {
         let deliveries = via_sqs(parse_invocation(&batch).unwrap());
         assert_eq!(deliveries[0].objects, Ok(vec![docs_put_object()]));
         assert_eq!(deliveries[1].objects, Ok(vec![]));
-        assert!(matches!(
-            deliveries[2].objects,
-            Err(S3EventError::BodyNotJson(_))
-        ));
+        assert!(matches!(deliveries[2].objects, Err(S3EventError::BodyNotJson(_))));
     }
 
     #[test]
@@ -1009,14 +944,8 @@ mod tests {
             json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}),
         ] {
             let err = parse_invocation(&event).unwrap_err();
-            assert!(
-                matches!(err, S3EventError::UnknownShape(_)),
-                "{event}: {err:?}"
-            );
-            assert!(
-                err.to_string().contains("expected an S3 notification"),
-                "{err}"
-            );
+            assert!(matches!(err, S3EventError::UnknownShape(_)), "{event}: {err:?}");
+            assert!(err.to_string().contains("expected an S3 notification"), "{err}");
         }
         assert!(direct(parse_invocation(&json!({"Records": []})).unwrap()).is_empty());
     }
@@ -1039,10 +968,7 @@ mod tests {
         assert_eq!(ok("trailing%4"), "trailing%4");
         assert_eq!(ok("%%41"), "%A");
         // Escapes that are not UTF-8 are an error, never a panic or a lossy guess.
-        assert_eq!(
-            decode_key("bad%FF"),
-            Err(S3EventError::KeyNotUtf8("bad%FF".into()))
-        );
+        assert_eq!(decode_key("bad%FF"), Err(S3EventError::KeyNotUtf8("bad%FF".into())));
         assert!(decode_key("truncated%C3").is_err());
         assert!(decode_key("%C3%28").is_err());
     }
@@ -1070,10 +996,7 @@ mod tests {
         assert_eq!(other_meta.job_id(), id);
 
         let bytes: Vec<&str> = id.split('-').collect();
-        assert_eq!(
-            bytes.iter().map(|g| g.len()).collect::<Vec<_>>(),
-            [8, 4, 4, 4, 12]
-        );
+        assert_eq!(bytes.iter().map(|g| g.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
         assert!(id
             .chars()
             .all(|c| c == '-' || (c.is_ascii_hexdigit() && !c.is_ascii_uppercase())));
@@ -1122,13 +1045,7 @@ mod tests {
             ..base.clone()
         };
         assert_ne!(moto("t1", None).job_id(), moto("t2", None).job_id());
-        assert_ne!(
-            moto("t1", Some("e1")).job_id(),
-            moto("t1", Some("e2")).job_id()
-        );
-        assert_eq!(
-            moto("t1", Some("e1")).job_id(),
-            moto("t2", Some("e1")).job_id()
-        );
+        assert_ne!(moto("t1", Some("e1")).job_id(), moto("t1", Some("e2")).job_id());
+        assert_eq!(moto("t1", Some("e1")).job_id(), moto("t2", Some("e1")).job_id());
     }
 }

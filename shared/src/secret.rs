@@ -29,10 +29,7 @@ impl fmt::Debug for Secret {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretRef {
     Env(String),
-    SecretsManager {
-        id: String,
-        json_key: Option<String>,
-    },
+    SecretsManager { id: String, json_key: Option<String> },
 }
 
 impl SecretRef {
@@ -85,22 +82,14 @@ impl SecretResolver {
 
     pub async fn resolve(&self, key: &str, reference: &SecretRef) -> Result<Secret, ConfigError> {
         let value = match reference {
-            SecretRef::Env(name) => std::env::var(name).map_err(|_| {
-                ConfigError::new(
-                    key,
-                    format!("environment variable `{name}` is not set or not UTF-8"),
-                )
-            })?,
+            SecretRef::Env(name) => std::env::var(name)
+                .map_err(|_| ConfigError::new(key, format!("environment variable `{name}` is not set or not UTF-8")))?,
             SecretRef::SecretsManager { id, json_key } => {
                 let text = self.fetch(key, id).await?;
                 match json_key {
                     None => text,
-                    Some(field) => json_field(&text, field).ok_or_else(|| {
-                        ConfigError::new(
-                            key,
-                            format!("secret `{id}` has no string field `{field}`"),
-                        )
-                    })?,
+                    Some(field) => json_field(&text, field)
+                        .ok_or_else(|| ConfigError::new(key, format!("secret `{id}` has no string field `{field}`")))?,
                 }
             }
         };
@@ -121,18 +110,10 @@ impl SecretResolver {
                 aws_sdk_secretsmanager::Client::new(&sdk_config)
             })
             .await;
-        let output = client
-            .get_secret_value()
-            .secret_id(id)
-            .send()
-            .await
-            .map_err(|e| {
-                let detail = aws_sdk_secretsmanager::error::DisplayErrorContext(e);
-                ConfigError::new(
-                    key,
-                    format!("cannot read secret `{id}` from Secrets Manager: {detail}"),
-                )
-            })?;
+        let output = client.get_secret_value().secret_id(id).send().await.map_err(|e| {
+            let detail = aws_sdk_secretsmanager::error::DisplayErrorContext(e);
+            ConfigError::new(key, format!("cannot read secret `{id}` from Secrets Manager: {detail}"))
+        })?;
         output
             .secret_string
             .ok_or_else(|| ConfigError::new(key, format!("secret `{id}` has no SecretString")))
@@ -157,16 +138,9 @@ mod tests {
 
     #[test]
     fn parses_references() {
+        assert_eq!(SecretRef::parse("k", "env:X").unwrap(), SecretRef::Env("X".into()));
         assert_eq!(
-            SecretRef::parse("k", "env:X").unwrap(),
-            SecretRef::Env("X".into())
-        );
-        assert_eq!(
-            SecretRef::parse(
-                "k",
-                "secretsmanager:arn:aws:secretsmanager:eu-west-1:1:secret:a#b"
-            )
-            .unwrap(),
+            SecretRef::parse("k", "secretsmanager:arn:aws:secretsmanager:eu-west-1:1:secret:a#b").unwrap(),
             SecretRef::SecretsManager {
                 id: "arn:aws:secretsmanager:eu-west-1:1:secret:a".into(),
                 json_key: Some("b".into())

@@ -23,7 +23,9 @@ pub fn sqs_client(sdk_config: &aws_config::SdkConfig) -> aws_sdk_sqs::Client {
         .operation_attempt_timeout(Duration::from_secs(3))
         .operation_timeout(Duration::from_secs(8))
         .build();
-    let config = aws_sdk_sqs::config::Builder::from(sdk_config).timeout_config(timeouts).build();
+    let config = aws_sdk_sqs::config::Builder::from(sdk_config)
+        .timeout_config(timeouts)
+        .build();
     aws_sdk_sqs::Client::from_conf(config)
 }
 
@@ -48,8 +50,7 @@ pub async fn fail_init(error: impl Display) -> ! {
 
 async fn post_init_error(message: &str) -> Result<(), lambda_runtime::Error> {
     use lambda_runtime_api_client::{body::Body, build_request, PooledClient};
-    let body = serde_json::json!({ "errorMessage": message, "errorType": "Runtime.InitError" })
-        .to_string();
+    let body = serde_json::json!({ "errorMessage": message, "errorType": "Runtime.InitError" }).to_string();
     let request = build_request()
         .method("POST")
         .uri("/2018-06-01/runtime/init/error")

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use serde_json::json;
 use shared::{
-    config::{Config, ConfigError, Route, VerifySpec},
+    config::{Config, ConfigError, Route, SchemeKind},
     envelope::Envelope,
     queue::{JobQueue, QueueError},
     secret::SecretResolver,
-    verify::{Clock, SystemClock, Verifier, WebhookRequest},
+    verify::{Clock, Decision, Reply, SystemClock, Verifier, WebhookRequest},
 };
 use tracing::{field, info, warn, Instrument};
 
@@ -31,14 +31,10 @@ struct RouteEntry {
 
 impl<Q: JobQueue> Ingress<Q> {
     /// Builds every route's verifier (resolving its secrets) once, at cold start.
-    pub async fn from_config(
-        config: &Config,
-        resolver: &SecretResolver,
-        queue: Q,
-    ) -> Result<Self, ConfigError> {
+    pub async fn from_config(config: &Config, resolver: &SecretResolver, queue: Q) -> Result<Self, ConfigError> {
         let mut routes = HashMap::with_capacity(config.routes.len());
         for route in &config.routes {
-            if matches!(route.verify, VerifySpec::None) {
+            if route.verify.scheme == SchemeKind::None {
                 warn!(route = %route.path, "route accepts unauthenticated requests (verify = \"none\")");
             }
             let verifier = Verifier::for_route(route, resolver).await?;
@@ -70,19 +66,11 @@ impl<Q: JobQueue> Ingress<Q> {
         let Some(entry) = self.routes.get(path) else {
             return error(StatusCode::NOT_FOUND, "unknown route");
         };
-        let span =
-            tracing::info_span!("webhook", route = %entry.route.path, delivery_id = field::Empty);
+        let span = tracing::info_span!("webhook", route = %entry.route.path, delivery_id = field::Empty);
         self.handle_route(entry, &request).instrument(span).await
     }
 
     async fn handle_route(&self, entry: &RouteEntry, request: &Request) -> Response<Body> {
-        if request.method() != lambda_http::http::Method::POST {
-            let mut response = error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
-            response
-                .headers_mut()
-                .insert("allow", "POST".parse().expect("static header value"));
-            return response;
-        }
         // lambda_http has already decoded a base64 (`isBase64Encoded`) body: these are the raw bytes.
         let body: &[u8] = request.body().as_ref();
         if body.len() > self.max_body_bytes {
@@ -96,25 +84,32 @@ impl<Q: JobQueue> Ingress<Q> {
             body,
         };
         let verified = match entry.verifier.verify(webhook, self.clock.as_ref()) {
-            Ok(verified) => verified,
+            Ok(Decision::Deliver(verified)) => verified,
+            Ok(Decision::Reply(reply)) => {
+                info!(status = reply.status, "answered handshake");
+                return handshake_response(reply);
+            }
             Err(rejection) => {
-                info!(reason = %rejection, "refused: verification failed");
-                return error(StatusCode::UNAUTHORIZED, &rejection.to_string());
+                info!(reason = %rejection, "refused");
+                let status = StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+                let mut response = error(status, &rejection.to_string());
+                if status == StatusCode::METHOD_NOT_ALLOWED {
+                    response
+                        .headers_mut()
+                        .insert("allow", "POST".parse().expect("static header value"));
+                }
+                return response;
             }
         };
         if let Some(id) = verified.delivery_id() {
             tracing::Span::current().record("delivery_id", id);
         }
         let now = chrono::DateTime::<chrono::Utc>::from(self.clock.now());
-        let envelope =
-            Envelope::for_webhook(&verified, &entry.route.path, &entry.route.algorithm, now);
+        let envelope = Envelope::for_webhook(&verified, &entry.route.path, &entry.route.algorithm, now);
         match self.queue.enqueue(&envelope).await {
             Ok(message_id) => {
                 info!(id = %envelope.id, message_id = %message_id, bytes = body.len(), "queued");
-                json_response(
-                    StatusCode::OK,
-                    json!({ "id": envelope.id, "status": "queued" }),
-                )
+                json_response(StatusCode::OK, json!({ "id": envelope.id, "status": "queued" }))
             }
             Err(QueueError::TooLarge(bytes)) => {
                 info!(bytes, "refused: envelope too large for one queue message");
@@ -122,14 +117,10 @@ impl<Q: JobQueue> Ingress<Q> {
             }
             Err(QueueError::Unavailable(reason)) => {
                 warn!(error = %reason, "queue unavailable; asking the sender to retry");
-                let mut response = error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "queue unavailable, retry later",
-                );
-                response.headers_mut().insert(
-                    "retry-after",
-                    RETRY_AFTER_SECS.parse().expect("static header value"),
-                );
+                let mut response = error(StatusCode::SERVICE_UNAVAILABLE, "queue unavailable, retry later");
+                response
+                    .headers_mut()
+                    .insert("retry-after", RETRY_AFTER_SECS.parse().expect("static header value"));
                 response
             }
         }
@@ -139,10 +130,18 @@ impl<Q: JobQueue> Ingress<Q> {
 fn json_response(status: StatusCode, value: serde_json::Value) -> Response<Body> {
     let mut response = Response::new(Body::Text(value.to_string()));
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        "content-type",
-        "application/json".parse().expect("static header value"),
-    );
+    response
+        .headers_mut()
+        .insert("content-type", "application/json".parse().expect("static header value"));
+    response
+}
+
+fn handshake_response(reply: Reply) -> Response<Body> {
+    let mut response = Response::new(Body::Text(reply.body));
+    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    response
+        .headers_mut()
+        .insert("content-type", reply.content_type.parse().expect("static header value"));
     response
 }
 
@@ -237,19 +236,11 @@ mod tests {
         let ingress = ingress("").await.with_clock(Pinned);
         let (status, _) = call(
             &ingress,
-            request(
-                "POST",
-                "/hooks/github",
-                Body::Text("{}".into()),
-                Some(&sign(b"{}")),
-            ),
+            request("POST", "/hooks/github", Body::Text("{}".into()), Some(&sign(b"{}"))),
         )
         .await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(
-            ingress.queue.taken()[0].received_at.timestamp(),
-            1_700_000_000
-        );
+        assert_eq!(ingress.queue.taken()[0].received_at.timestamp(), 1_700_000_000);
     }
 
     #[tokio::test]
@@ -258,12 +249,7 @@ mod tests {
         let body = vec![0xff, 0x00, 0xfe];
         let (status, _) = call(
             &ingress,
-            request(
-                "POST",
-                "/hooks/github",
-                Body::Binary(body.clone()),
-                Some(&sign(&body)),
-            ),
+            request("POST", "/hooks/github", Body::Binary(body.clone()), Some(&sign(&body))),
         )
         .await;
         assert_eq!(status, StatusCode::OK);
@@ -319,10 +305,7 @@ mod tests {
         ];
         for (req, want_status, want_error) in cases {
             let (status, answer) = call(&ingress, req).await;
-            assert_eq!(
-                (status, answer),
-                (want_status, json!({ "error": want_error }))
-            );
+            assert_eq!((status, answer), (want_status, json!({ "error": want_error })));
         }
         assert!(ingress.queue.taken().is_empty());
     }

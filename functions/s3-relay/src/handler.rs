@@ -150,13 +150,9 @@ mod tests {
     #[tokio::test]
     async fn every_direct_record_becomes_a_job_with_the_decoded_key() {
         let relay = relay();
-        let event =
-            json!({ "Records": [s3_record("my+photo%281%29.jpg"), s3_record("docs%2Fa%2Bb.txt")] });
+        let event = json!({ "Records": [s3_record("my+photo%281%29.jpg"), s3_record("docs%2Fa%2Bb.txt")] });
         assert_eq!(relay.handle(event).await.unwrap(), json!({ "queued": 2 }));
-        assert_eq!(
-            inputs(&relay.queue),
-            ["\"my photo(1).jpg\"", "\"docs/a+b.txt\""]
-        );
+        assert_eq!(inputs(&relay.queue), ["\"my photo(1).jpg\"", "\"docs/a+b.txt\""]);
         let s3 = relay.queue.taken()[0].s3.clone().unwrap();
         assert_eq!(
             (s3.bucket.as_str(), s3.key.as_str(), s3.size),
@@ -197,12 +193,10 @@ mod tests {
         let direct = json!({ "Records": [s3_record("a.jpg")] });
         assert!(matches!(
             relay.handle(direct.clone()).await,
-            Err(RelayError::Incomplete {
-                failed: 1,
-                total: 1
-            })
+            Err(RelayError::Incomplete { failed: 1, total: 1 })
         ));
-        let via_sqs = json!({ "Records": [{ "eventSource": "aws:sqs", "messageId": "m1", "body": direct.to_string() }] });
+        let via_sqs =
+            json!({ "Records": [{ "eventSource": "aws:sqs", "messageId": "m1", "body": direct.to_string() }] });
         assert_eq!(
             relay.handle(via_sqs).await.unwrap(),
             json!({ "batchItemFailures": [{ "itemIdentifier": "m1" }] })
@@ -212,13 +206,10 @@ mod tests {
     #[tokio::test]
     async fn test_events_and_unknown_shapes() {
         let relay = relay();
-        let test_event =
-            json!({ "Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "uploads" });
-        let via_sqs = json!({ "Records": [{ "eventSource": "aws:sqs", "messageId": "m1", "body": test_event.to_string() }] });
-        assert_eq!(
-            relay.handle(via_sqs).await.unwrap(),
-            json!({ "batchItemFailures": [] })
-        );
+        let test_event = json!({ "Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "uploads" });
+        let via_sqs =
+            json!({ "Records": [{ "eventSource": "aws:sqs", "messageId": "m1", "body": test_event.to_string() }] });
+        assert_eq!(relay.handle(via_sqs).await.unwrap(), json!({ "batchItemFailures": [] }));
         assert!(relay.handle(json!({ "hello": "world" })).await.is_err());
         assert!(relay.queue.taken().is_empty());
     }

@@ -213,13 +213,8 @@ mod tests {
     #[tokio::test]
     async fn concurrency_is_bounded() {
         let worker = Worker::new(ScriptedTarget::default(), 3);
-        let records: Vec<_> = (0..20)
-            .map(|i| (format!("m{i}"), envelope(&format!("x{i}"))))
-            .collect();
-        let borrowed: Vec<_> = records
-            .iter()
-            .map(|(id, b)| (id.as_str(), b.clone()))
-            .collect();
+        let records: Vec<_> = (0..20).map(|i| (format!("m{i}"), envelope(&format!("x{i}")))).collect();
+        let borrowed: Vec<_> = records.iter().map(|(id, b)| (id.as_str(), b.clone())).collect();
         let response = worker.handle(event(&borrowed)).await;
         assert!(response.batch_item_failures.is_empty());
         assert_eq!(worker.target.delivered.lock().unwrap().len(), 20);
@@ -230,10 +225,6 @@ mod tests {
     #[tokio::test]
     async fn an_empty_batch_succeeds() {
         let worker = Worker::new(ScriptedTarget::default(), 3);
-        assert!(worker
-            .handle(SqsEvent::default())
-            .await
-            .batch_item_failures
-            .is_empty());
+        assert!(worker.handle(SqsEvent::default()).await.batch_item_failures.is_empty());
     }
 }

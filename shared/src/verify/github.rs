@@ -1,79 +1,71 @@
-//! GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>`.
+//! GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>`; delivery id
+//! `X-GitHub-Delivery`.
 
 use std::time::SystemTime;
 
-use hmac::{KeyInit, Mac};
+use super::{
+    support::{first_match, header_id, header_str, hmac_sha256},
+    Matched, Rejection, Scheme, SchemeSettings, WebhookRequest,
+};
+use crate::{config::ConfigError, secret::Secret};
 
-use super::{header_id, Rejection, Scheme, WebhookRequest};
-use crate::secret::Secret;
-
-type HmacSha256 = hmac::Hmac<sha2::Sha256>;
-
-pub(super) struct GitHub {
-    secrets: Vec<Secret>,
+pub(super) fn build(settings: SchemeSettings) -> Result<Box<dyn Scheme>, ConfigError> {
+    Ok(Box::new(HubSignature {
+        secrets: settings.secrets,
+        delivery_header: Some("x-github-delivery"),
+    }))
 }
 
-impl GitHub {
-    pub(super) fn new(secrets: Vec<Secret>) -> Self {
-        GitHub { secrets }
+/// `X-Hub-Signature-256` as GitHub sends it; Meta signs its POSTs the same way.
+pub(super) struct HubSignature {
+    pub secrets: Vec<Secret>,
+    pub delivery_header: Option<&'static str>,
+}
+
+impl HubSignature {
+    pub(super) fn check_signature(&self, request: &WebhookRequest<'_>) -> Result<Matched, Rejection> {
+        let header = header_str(request.headers, "x-hub-signature-256");
+        let hex_digest = match header {
+            None if request.headers.contains_key("x-hub-signature-256") => return Err(Rejection::MalformedSignature),
+            None => return Err(Rejection::MissingSignature),
+            Some(value) => value.strip_prefix("sha256=").ok_or(Rejection::MalformedSignature)?,
+        };
+        let mut presented = [0u8; 32];
+        hex::decode_to_slice(hex_digest, &mut presented).map_err(|_| Rejection::MalformedSignature)?;
+        first_match(&self.secrets, &[presented], |key| {
+            hmac_sha256(key, &[request.body]).to_vec()
+        })
     }
 }
 
-impl Scheme for GitHub {
-    fn check(&self, request: &WebhookRequest<'_>, _now: SystemTime) -> Result<(), Rejection> {
-        let header = request
-            .headers
-            .get("x-hub-signature-256")
-            .ok_or(Rejection::MissingSignature)?;
-        let hex_digest = header
-            .to_str()
-            .ok()
-            .and_then(|v| v.trim().strip_prefix("sha256="))
-            .ok_or(Rejection::MalformedSignature)?;
-        let mut expected = [0u8; 32];
-        hex::decode_to_slice(hex_digest, &mut expected)
-            .map_err(|_| Rejection::MalformedSignature)?;
-        // Rotation: any configured secret may have signed it. `verify_slice` is constant time.
-        let matched = self.secrets.iter().any(|secret| {
-            let mut mac =
-                HmacSha256::new_from_slice(secret.expose()).expect("HMAC takes keys of any length");
-            mac.update(request.body);
-            mac.verify_slice(&expected).is_ok()
-        });
-        matched.then_some(()).ok_or(Rejection::SignatureMismatch)
+impl Scheme for HubSignature {
+    fn check(&self, request: &WebhookRequest<'_>, _now: SystemTime) -> Result<Matched, Rejection> {
+        self.check_signature(request)
     }
 
     fn delivery_id(&self, request: &WebhookRequest<'_>) -> Option<String> {
-        header_id(request.headers, "x-github-delivery")
+        header_id(request.headers, self.delivery_header?)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::{testing::*, SystemClock};
+    use crate::verify::{testing::*, SystemClock, Verifier};
 
     // The example from GitHub's docs, "Validating webhook deliveries":
     // secret "It's a Secret to Everybody", payload "Hello, World!".
     const DOC_SECRET: &str = "It's a Secret to Everybody";
-    const DOC_SIGNATURE: &str =
-        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+    const DOC_SIGNATURE: &str = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
 
-    fn github(secrets: &[&str]) -> crate::verify::Verifier {
-        verifier(GitHub::new(
-            secrets.iter().map(|s| Secret::new(*s)).collect(),
-        ))
+    fn github(secrets: &[&str]) -> Verifier {
+        verifier(build(settings(secrets)).unwrap())
     }
 
     #[test]
     fn accepts_githubs_documented_example() {
-        let h = headers(&[
-            ("x-hub-signature-256", DOC_SIGNATURE),
-            ("x-github-delivery", "d-1"),
-        ]);
-        let v = github(&[DOC_SECRET])
-            .verify(post(&h, b"Hello, World!"), &SystemClock)
-            .unwrap();
+        let h = headers(&[("x-hub-signature-256", DOC_SIGNATURE), ("x-github-delivery", "d-1")]);
+        let v = delivered(github(&[DOC_SECRET]).verify(post(&h, b"Hello, World!"), &SystemClock)).unwrap();
         assert_eq!(v.delivery_id(), Some("d-1"));
     }
 
@@ -81,8 +73,7 @@ mod tests {
     fn rejects_tampering_wrong_secret_and_bad_headers() {
         let signed = headers(&[("x-hub-signature-256", DOC_SIGNATURE)]);
         let check = |secrets: &[&str], h: &http::HeaderMap, body: &[u8]| {
-            github(secrets)
-                .verify(post(h, body), &SystemClock)
+            delivered(github(secrets).verify(post(h, body), &SystemClock))
                 .map(|_| ())
                 .unwrap_err()
         };
@@ -116,11 +107,8 @@ mod tests {
     #[test]
     fn rotation_accepts_either_secret() {
         let h = headers(&[("x-hub-signature-256", DOC_SIGNATURE)]);
-        github(&["new-secret", DOC_SECRET])
-            .verify(post(&h, b"Hello, World!"), &SystemClock)
-            .unwrap();
-        github(&[DOC_SECRET, "new-secret"])
-            .verify(post(&h, b"Hello, World!"), &SystemClock)
-            .unwrap();
+        for secrets in [["new-secret", DOC_SECRET], [DOC_SECRET, "new-secret"]] {
+            delivered(github(&secrets).verify(post(&h, b"Hello, World!"), &SystemClock)).unwrap();
+        }
     }
 }

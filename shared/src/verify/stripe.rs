@@ -1,0 +1,262 @@
+//! Stripe: `Stripe-Signature: t=<unix secs>,v1=<hex>[,v1=<hex>...][,v0=...]`, where each `v1` is
+//! hex HMAC-SHA256 over `"{t}.{raw body}"`, keyed with the whole endpoint secret (`whsec_...`) as
+//! bytes; any `v1` may match, other schemes are ignored (Stripe's "Check the webhook signatures";
+//! stripe-python `WebhookSignature`). The timestamp must be within tolerance either way.
+//! Delivery id: the event id, `/id` in the body (`evt_...`).
+
+use std::time::{Duration, SystemTime};
+
+use super::{
+    support::{body_id, check_timestamp, first_match, header_str, hmac_sha256},
+    Matched, Rejection, Scheme, SchemeSettings, WebhookRequest,
+};
+use crate::{config::ConfigError, secret::Secret};
+
+const HEADER: &str = "stripe-signature";
+
+pub(super) fn build(settings: SchemeSettings) -> Result<Box<dyn Scheme>, ConfigError> {
+    if settings.secrets.is_empty() {
+        return Err(ConfigError::new(settings.key("secrets"), "needs at least one secret"));
+    }
+    Ok(Box::new(Stripe {
+        secrets: settings.secrets,
+        tolerance: settings.tolerance,
+    }))
+}
+
+struct Stripe {
+    secrets: Vec<Secret>,
+    tolerance: Duration,
+}
+
+/// The parts of a `Stripe-Signature` header this scheme uses.
+struct SignatureHeader<'a> {
+    timestamp: Option<&'a str>,
+    v1: Vec<[u8; 32]>,
+}
+
+/// Splits `t=..,v1=..,v0=..` into its timestamp and `v1` signatures. A header Stripe would not
+/// send (an item without `=`, two timestamps, a `v1` that is not a SHA-256 hex digest, no `v1`
+/// at all) is malformed; items with other keys (`v0`, future schemes) are ignored.
+fn parse(header: &str) -> Result<SignatureHeader<'_>, Rejection> {
+    let mut parsed = SignatureHeader {
+        timestamp: None,
+        v1: Vec::new(),
+    };
+    for item in header.split(',') {
+        let (key, value) = item.trim().split_once('=').ok_or(Rejection::MalformedSignature)?;
+        match key {
+            "t" if parsed.timestamp.is_some() => return Err(Rejection::MalformedSignature),
+            "t" => parsed.timestamp = Some(value),
+            "v1" => {
+                let mut digest = [0u8; 32];
+                hex::decode_to_slice(value, &mut digest).map_err(|_| Rejection::MalformedSignature)?;
+                parsed.v1.push(digest);
+            }
+            _ => {}
+        }
+    }
+    if parsed.v1.is_empty() {
+        return Err(Rejection::MalformedSignature);
+    }
+    Ok(parsed)
+}
+
+impl Scheme for Stripe {
+    fn check(&self, request: &WebhookRequest<'_>, now: SystemTime) -> Result<Matched, Rejection> {
+        let header = match header_str(request.headers, HEADER) {
+            Some(value) => value,
+            None if request.headers.contains_key(HEADER) => return Err(Rejection::MalformedSignature),
+            None => return Err(Rejection::MissingSignature),
+        };
+        let parsed = parse(header)?;
+        check_timestamp(parsed.timestamp, now, self.tolerance)?;
+        // Signed as sent: `check_timestamp` has just refused a missing one.
+        let timestamp = parsed.timestamp.unwrap_or_default();
+        first_match(&self.secrets, &parsed.v1, |key| {
+            hmac_sha256(key, &[timestamp.as_bytes(), b".", request.body]).to_vec()
+        })
+    }
+
+    fn delivery_id(&self, request: &WebhookRequest<'_>) -> Option<String> {
+        body_id(request.body, "/id")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::{testing::*, Verifier};
+
+    // Signatures computed independently with Python's hmac/hashlib, as stripe-python's
+    // `_compute_signature` does: hex HMAC-SHA256(secret.encode(), f"{t}.{payload}").
+    const SECRET: &str = "whsec_hookrelay_stripe_test_secret";
+    const ROTATED: &str = "whsec_hookrelay_stripe_rotated_secret";
+    const T: u64 = 1714000000;
+    const BODY: &str = r#"{"id":"evt_1PAbCd2eZvKYlo2C8dQmWxYz","object":"event","type":"payment_intent.succeeded"}"#;
+    const SIG: &str = "11ee85847552519abaceddf3df8f2c1a84baa7b3ffbc7c7f3bbf0a936ed7bb8f";
+    const SIG_ROTATED: &str = "c66bd3d5e4deea2d86c7e2fea5dbf85f1072cca47b332023981bdffc8ca19872";
+    // The example header in Stripe's "Check the webhook signatures" (its secret is not published).
+    const DOC_HEADER: &str = "t=1492774577,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd,v0=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39";
+
+    fn stripe(secrets: &[&str]) -> Verifier {
+        verifier(build(settings(secrets)).unwrap())
+    }
+
+    fn signed(value: &str) -> http::HeaderMap {
+        headers(&[("stripe-signature", value)])
+    }
+
+    fn refusal(v: &Verifier, h: &http::HeaderMap, body: &str, now: u64) -> Rejection {
+        v.verify(post(h, body.as_bytes()), &at(now)).map(|_| ()).unwrap_err()
+    }
+
+    #[test]
+    fn accepts_a_signed_event_and_takes_its_id() {
+        let h = signed(&format!("t={T},v1={SIG}"));
+        let v = delivered(stripe(&[SECRET]).verify(post(&h, BODY.as_bytes()), &at(T))).unwrap();
+        assert_eq!(v.body(), BODY.as_bytes());
+        assert_eq!(v.delivery_id(), Some("evt_1PAbCd2eZvKYlo2C8dQmWxYz"));
+    }
+
+    #[test]
+    fn any_v1_may_match_and_other_schemes_are_ignored() {
+        let v = stripe(&[SECRET]);
+        let zeros = "0".repeat(64);
+        for header in [
+            format!("t={T},v1={zeros},v1={SIG}"),
+            format!("t={T},v1={SIG},v0={zeros}"),
+            format!("v0={zeros},v1={SIG},t={T}"),
+            format!("t={T}, v1={SIG}, v2=future"),
+        ] {
+            delivered(v.verify(post(&signed(&header), BODY.as_bytes()), &at(T))).unwrap();
+        }
+        // A signature under the legacy `v0` scheme alone is not accepted.
+        assert_eq!(
+            refusal(&v, &signed(&format!("t={T},v0={SIG}")), BODY, T),
+            Rejection::MalformedSignature
+        );
+    }
+
+    #[test]
+    fn parses_the_documented_header() {
+        // Well formed, so the refusal is a mismatch: we do not hold the docs' secret.
+        assert_eq!(
+            refusal(&stripe(&[SECRET]), &signed(DOC_HEADER), BODY, 1492774577),
+            Rejection::SignatureMismatch
+        );
+    }
+
+    #[test]
+    fn rejects_tampering_and_the_wrong_secret() {
+        let h = signed(&format!("t={T},v1={SIG}"));
+        assert_eq!(
+            refusal(&stripe(&[SECRET]), &h, &BODY.replace("succeeded", "failed"), T),
+            Rejection::SignatureMismatch
+        );
+        assert_eq!(refusal(&stripe(&[ROTATED]), &h, BODY, T), Rejection::SignatureMismatch);
+        // The timestamp is signed: a replay with a fresh `t` does not verify.
+        let moved = signed(&format!("t={},v1={SIG}", T + 60));
+        assert_eq!(
+            refusal(&stripe(&[SECRET]), &moved, BODY, T),
+            Rejection::SignatureMismatch
+        );
+        // The secret is used whole, `whsec_` prefix included.
+        let bare = SECRET.strip_prefix("whsec_").unwrap();
+        assert_eq!(refusal(&stripe(&[bare]), &h, BODY, T), Rejection::SignatureMismatch);
+    }
+
+    #[test]
+    fn rejects_missing_and_malformed_headers() {
+        let v = stripe(&[SECRET]);
+        assert_eq!(refusal(&v, &headers(&[]), BODY, T), Rejection::MissingSignature);
+        assert_eq!(
+            refusal(&v, &signed(&format!("v1={SIG}")), BODY, T),
+            Rejection::MissingTimestamp
+        );
+        for bad in [
+            String::new(),
+            format!("{T}"),
+            format!("t={T}"),
+            format!("t={T},"),
+            format!("t={T},v1"),
+            format!("t={T},{SIG}"),
+            format!("t={T},v1=zz"),
+            format!("t={T},v1="),
+            format!("t={T},v1={}", &SIG[..62]),
+            format!("t={T},v1={SIG}ab"),
+            format!("t={T},v1={SIG},v1=nothex"),
+            format!("t={T},t={T},v1={SIG}"),
+            format!("t=soon,v1={SIG}"),
+            format!("t=,v1={SIG}"),
+            format!("t={T},v1={SIG}é"),
+        ] {
+            assert_eq!(
+                refusal(&v, &signed(&bad), BODY, T),
+                Rejection::MalformedSignature,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_stale_and_future_timestamps() {
+        let v = stripe(&[SECRET]);
+        let h = signed(&format!("t={T},v1={SIG}"));
+        for now in [T - 300, T + 300] {
+            delivered(v.verify(post(&h, BODY.as_bytes()), &at(now))).unwrap();
+        }
+        for now in [T + 301, T - 301, T + 7 * 86_400] {
+            assert_eq!(
+                refusal(&v, &h, BODY, now),
+                Rejection::TimestampOutsideTolerance,
+                "{now}"
+            );
+        }
+        let mut s = settings(&[SECRET]);
+        s.tolerance = Duration::from_secs(900);
+        let lenient = verifier(build(s).unwrap());
+        delivered(lenient.verify(post(&h, BODY.as_bytes()), &at(T + 900))).unwrap();
+    }
+
+    #[test]
+    fn rotation_accepts_either_secret_and_either_signature() {
+        for secrets in [[SECRET, ROTATED], [ROTATED, SECRET]] {
+            let v = stripe(&secrets);
+            for header in [
+                format!("t={T},v1={SIG}"),
+                format!("t={T},v1={SIG_ROTATED}"),
+                format!("t={T},v1={SIG_ROTATED},v1={SIG}"),
+            ] {
+                delivered(v.verify(post(&signed(&header), BODY.as_bytes()), &at(T))).unwrap();
+            }
+        }
+        // While Stripe rolls a secret it signs with both; either secret alone verifies.
+        let both = signed(&format!("t={T},v1={SIG},v1={SIG_ROTATED}"));
+        for secret in [SECRET, ROTATED] {
+            delivered(stripe(&[secret]).verify(post(&both, BODY.as_bytes()), &at(T))).unwrap();
+        }
+    }
+
+    #[test]
+    fn delivery_id_needs_a_string_id() {
+        let scheme = build(settings(&[SECRET])).unwrap();
+        let h = headers(&[]);
+        for (body, id) in [
+            (br#"{"id":"evt_1"}"#.as_slice(), Some("evt_1")),
+            (br#"{"id":42}"#.as_slice(), None),
+            (br#"{"object":"event"}"#.as_slice(), None),
+            (b"not json".as_slice(), None),
+        ] {
+            assert_eq!(scheme.delivery_id(&post(&h, body)).as_deref(), id);
+        }
+    }
+
+    #[test]
+    fn needs_a_secret() {
+        match build(settings(&[])) {
+            Err(e) => assert_eq!(e.key, "route[0].secrets"),
+            Ok(_) => panic!("built without secrets"),
+        }
+    }
+}
