@@ -7,6 +7,7 @@
 mod batch;
 mod config_errors;
 mod outage;
+mod providers;
 mod s3;
 mod secrets_manager;
 mod webhook;

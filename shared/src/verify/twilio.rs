@@ -166,7 +166,9 @@ fn is_form(headers: &http::HeaderMap) -> bool {
 /// Every parameter as name + value, sorted by name and then by value (twilio-python's order).
 fn sorted_form_params(body: &[u8]) -> Vec<u8> {
     let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = form_pairs(body).collect();
+    // twilio-python signs `sorted(set(values))` per name: a repeated identical pair counts once.
     pairs.sort();
+    pairs.dedup();
     pairs
         .into_iter()
         .flat_map(|(name, value)| [name, value])
@@ -266,6 +268,8 @@ mod tests {
             &b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234"[..],
             b"Digits=1234&Digits=5678&SidAccount=AC123&Sid=CA123",
             b"Digits=5678&Sid=CA123&Digits=1234&SidAccount=AC123",
+            // twilio-python signs sorted(set(values)): a repeated identical pair counts once.
+            b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234&Digits=1234",
         ] {
             verdict(&twilio(&[TOKEN]), &h, Some(QUERY), body).unwrap();
         }
@@ -273,7 +277,6 @@ mod tests {
         for body in [
             &b"Sid=CA123&SidAccount=AC123&Digits=5678"[..],
             b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1235",
-            b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234&Digits=1234",
         ] {
             assert_eq!(
                 verdict(&twilio(&[TOKEN]), &h, Some(QUERY), body),
