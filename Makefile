@@ -5,13 +5,21 @@ PY := $(VENV)/bin/python
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: dev test venv lint-template build unit e2e clean
+.PHONY: dev test venv lint-template build unit e2e clean check-config redrive
 
 ## ---- python tools (moto server, cfn-lint, ...) ----------------------------------------------
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed vectors-deps
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# npm side of the provider signers (tests/vectors/signer.py): GitHub's @octokit/webhooks-methods.
+.PHONY: vectors-deps
+VECTORS := tests/vectors
+vectors-deps: $(VECTORS)/node_modules/.installed
+$(VECTORS)/node_modules/.installed: $(VECTORS)/package.json $(VECTORS)/package-lock.json
+	cd $(VECTORS) && npm ci --no-audit --no-fund
 	touch $@
 
 ## ---- deploy / template (owned by the template work) ------------------------------------------
@@ -72,6 +80,17 @@ test: venv lint-template
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(CARGO) build --workspace --bins --locked
 	$(LOCAL_AWS_ENV) $(CARGO) test --workspace --locked
+
+# Validate a config offline and print its routes: `make check-config CONFIG=path/to/hookrelay.toml`.
+CONFIG ?= examples/hookrelay.toml
+check-config:
+	$(CARGO) run --quiet -p shared --bin hookrelay -- check-config $(CONFIG)
+
+# Move dead-lettered jobs back to the jobs queue, unchanged: `make redrive DLQ=<url> QUEUE=<url>`.
+# (AWS's own: `aws sqs start-message-move-task --source-arn <dlq-arn>` moves them to their source queue.)
+redrive:
+	@test -n "$(DLQ)" -a -n "$(QUEUE)" || { echo "usage: make redrive DLQ=<dlq-url> QUEUE=<queue-url>"; exit 2; }
+	$(CARGO) run --quiet -p shared --bin hookrelay -- redrive $(DLQ) $(QUEUE)
 
 # Just the unit tests (no servers), or just the end-to-end tests over the real binaries.
 unit:

@@ -1,21 +1,16 @@
-//! The downstream port ([`JobTarget`]) and its Algorithmia-compatible HTTP adapter:
-//! `POST {base_url}/v1/algo/{owner}/{name}[/{version}]?timeout=N` with `Authorization: Simple <key>`.
+//! The Algorithmia-compatible client: `POST {base_url}/v1/algo/{owner}/{name}[/{version}]?timeout=N`
+//! with `Authorization: Simple <key>`.
 
-use std::{future::Future, time::Duration};
+use std::time::Duration;
 
 use http::{header, HeaderValue};
 use serde::Deserialize;
 
 use crate::{
-    config::{AlgorithmPath, ConfigError, Downstream},
-    envelope::Envelope,
+    config::{AlgorithmOptions, AlgorithmPath, ConfigError, Downstream, OutputMode},
+    retry::RetryAfter,
     secret::Secret,
 };
-
-/// Where a job is delivered. The worker depends on this trait only.
-pub trait JobTarget: Send + Sync {
-    fn deliver(&self, envelope: &Envelope) -> impl Future<Output = Result<Delivered, CallError>> + Send;
-}
 
 /// A successful answer: the algorithm's `result` and `metadata`.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +27,12 @@ pub enum CallError {
     #[error("algorithm call timed out")]
     Timeout,
     #[error("algorithm API answered {status}: {message}")]
-    Status { status: u16, message: String },
+    Status {
+        status: u16,
+        message: String,
+        /// The answer's `Retry-After`, if it had a valid one (see [`crate::retry`]).
+        retry_after: Option<RetryAfter>,
+    },
     #[error("algorithm failed: {0}")]
     Algorithm(String),
     #[error("algorithm API answered {status} with an unreadable body")]
@@ -48,6 +48,22 @@ impl CallError {
             CallError::Status { status, .. } | CallError::InvalidResponse { status } => Some(*status),
             _ => None,
         }
+    }
+
+    /// The target's `Retry-After`, when it answered an error status with one.
+    pub fn retry_after(&self) -> Option<RetryAfter> {
+        match self {
+            CallError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Attaches the answer's `Retry-After` to a status error (other errors are unchanged).
+    pub(crate) fn with_retry_after(mut self, value: Option<RetryAfter>) -> Self {
+        if let CallError::Status { retry_after, .. } = &mut self {
+            *retry_after = value;
+        }
+        self
     }
 }
 
@@ -106,7 +122,7 @@ impl AlgorithmClient {
         })
     }
 
-    fn url_for(&self, algorithm: &AlgorithmPath) -> reqwest::Url {
+    fn url_for(&self, algorithm: &AlgorithmPath, options: &AlgorithmOptions) -> reqwest::Url {
         let mut url = self.base_url.clone();
         if let Ok(mut segments) = url.path_segments_mut() {
             segments
@@ -115,20 +131,32 @@ impl AlgorithmClient {
                 .push("algo")
                 .extend(algorithm.as_str().split('/'));
         }
-        url.query_pairs_mut()
-            .append_pair("timeout", &self.timeout.as_secs().to_string());
+        {
+            let timeout = options.timeout.unwrap_or(self.timeout.as_secs());
+            let mut query = url.query_pairs_mut();
+            query.append_pair("timeout", &timeout.to_string());
+            if let Some(stdout) = options.stdout {
+                query.append_pair("stdout", if stdout { "true" } else { "false" });
+            }
+            match options.output {
+                Some(OutputMode::Raw) => query.append_pair("output", "raw"),
+                Some(OutputMode::Void) => query.append_pair("output", "void"),
+                None => &mut query,
+            };
+        }
         url
     }
 
     pub async fn call(
         &self,
         algorithm: &AlgorithmPath,
+        options: &AlgorithmOptions,
         input: Vec<u8>,
         idempotency_key: &str,
     ) -> Result<Delivered, CallError> {
         let mut request = self
             .http
-            .post(self.url_for(algorithm))
+            .post(self.url_for(algorithm, options))
             .header(header::CONTENT_TYPE, content_type_for(&input))
             .header(header::ACCEPT, "application/json")
             .header("idempotency-key", idempotency_key)
@@ -138,22 +166,33 @@ impl AlgorithmClient {
         }
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let retry_after = RetryAfter::from_headers(response.headers());
         let body = response.bytes().await.map_err(transport_error)?;
-        interpret(status, &body)
+        if options.output == Some(OutputMode::Raw) && (200..300).contains(&status) {
+            // Raw output is the algorithm's own bytes, not the JSON wrapper.
+            return Ok(raw_answer(status, content_type.as_deref(), &body));
+        }
+        interpret(status, &body).map_err(|e| e.with_retry_after(retry_after))
     }
 }
 
-impl JobTarget for AlgorithmClient {
-    async fn deliver(&self, envelope: &Envelope) -> Result<Delivered, CallError> {
-        let input = envelope
-            .payload
-            .to_bytes()
-            .map_err(|e| CallError::BadJob(e.to_string()))?;
-        self.call(&envelope.target.algorithm, input, &envelope.id).await
+/// A successful answer that is not the API's JSON wrapper (raw output, generic HTTP targets).
+pub(crate) fn raw_answer(status: u16, content_type: Option<&str>, body: &[u8]) -> Delivered {
+    let result = serde_json::from_slice(body)
+        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(body).into_owned()));
+    Delivered {
+        status,
+        result,
+        metadata: serde_json::json!({ "content_type": content_type }),
     }
 }
 
-fn transport_error(e: reqwest::Error) -> CallError {
+pub(crate) fn transport_error(e: reqwest::Error) -> CallError {
     if e.is_timeout() {
         CallError::Timeout
     } else {
@@ -175,7 +214,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// `{"result": ..., "metadata": ...}` is success; `{"error": {"message": ...}}` or a non-2xx
 /// status is a failure.
-fn interpret(status: u16, body: &[u8]) -> Result<Delivered, CallError> {
+pub(crate) fn interpret(status: u16, body: &[u8]) -> Result<Delivered, CallError> {
     #[derive(Deserialize)]
     struct Answer {
         result: Option<serde_json::Value>,
@@ -203,6 +242,7 @@ fn interpret(status: u16, body: &[u8]) -> Result<Delivered, CallError> {
         return Err(CallError::Status {
             status,
             message: truncate(message),
+            retry_after: None,
         });
     }
     if let Some(message) = error_message {
@@ -267,13 +307,27 @@ mod tests {
     #[test]
     fn urls_keep_a_base_path_and_set_the_timeout() {
         let algo = AlgorithmPath::parse("k", "demo/Hello/0.1.0").unwrap();
+        let none = AlgorithmOptions::default();
         assert_eq!(
-            client("https://api.algorithmia.com", None).url_for(&algo).as_str(),
+            client("https://api.algorithmia.com", None)
+                .url_for(&algo, &none)
+                .as_str(),
             "https://api.algorithmia.com/v1/algo/demo/Hello/0.1.0?timeout=42"
         );
         assert_eq!(
-            client("http://127.0.0.1:9/prefix/", None).url_for(&algo).as_str(),
+            client("http://127.0.0.1:9/prefix/", None)
+                .url_for(&algo, &none)
+                .as_str(),
             "http://127.0.0.1:9/prefix/v1/algo/demo/Hello/0.1.0?timeout=42"
+        );
+        let options = AlgorithmOptions {
+            timeout: Some(7),
+            stdout: Some(true),
+            output: Some(OutputMode::Raw),
+        };
+        assert_eq!(
+            client("https://x.test", None).url_for(&algo, &options).as_str(),
+            "https://x.test/v1/algo/demo/Hello/0.1.0?timeout=7&stdout=true&output=raw"
         );
     }
 
@@ -308,14 +362,16 @@ mod tests {
             interpret(400, br#"{"error":{"message":"bad input"}}"#),
             Err(CallError::Status {
                 status: 400,
-                message: "bad input".into()
+                message: "bad input".into(),
+                retry_after: None,
             })
         );
         assert_eq!(
             interpret(503, b"<html>"),
             Err(CallError::Status {
                 status: 503,
-                message: "Service Unavailable".into()
+                message: "Service Unavailable".into(),
+                retry_after: None,
             })
         );
         assert_eq!(
@@ -325,6 +381,22 @@ mod tests {
         assert_eq!(
             interpret(200, br#"{"metadata":{}}"#).unwrap().result,
             serde_json::Value::Null
+        );
+    }
+
+    #[test]
+    fn retry_after_attaches_to_status_errors_only() {
+        let after = Some(RetryAfter::Delay(Duration::from_secs(9)));
+        let status = interpret(503, b"busy").unwrap_err().with_retry_after(after);
+        assert_eq!(status.retry_after(), after);
+        assert_eq!(status.status(), Some(503));
+        assert_eq!(CallError::Timeout.with_retry_after(after).retry_after(), None);
+        assert_eq!(
+            interpret(200, br#"{"error":{"message":"boom"}}"#)
+                .unwrap_err()
+                .with_retry_after(after)
+                .retry_after(),
+            None
         );
     }
 

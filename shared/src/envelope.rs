@@ -5,7 +5,11 @@ use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{config::AlgorithmPath, s3_event::S3Object, verify::Verified};
+use crate::{
+    config::{AlgorithmOptions, AlgorithmPath, S3Input, TargetRef, DOWNSTREAM},
+    s3_event::S3Object,
+    verify::Verified,
+};
 
 pub const ENVELOPE_VERSION: u32 = 1;
 
@@ -34,7 +38,36 @@ pub enum Source {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {
-    pub algorithm: AlgorithmPath,
+    /// `downstream` (omitted on the wire) or a `[targets.<name>]` key.
+    #[serde(default = "downstream", skip_serializing_if = "is_downstream")]
+    pub name: String,
+    /// For algorithm targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<AlgorithmPath>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub options: AlgorithmOptions,
+}
+
+fn downstream() -> String {
+    DOWNSTREAM.to_owned()
+}
+
+fn is_downstream(name: &str) -> bool {
+    name == DOWNSTREAM
+}
+
+fn is_default(options: &AlgorithmOptions) -> bool {
+    *options == AlgorithmOptions::default()
+}
+
+impl From<&TargetRef> for Target {
+    fn from(target: &TargetRef) -> Self {
+        Target {
+            name: target.name.clone(),
+            algorithm: target.algorithm.clone(),
+            options: target.options.clone(),
+        }
+    }
 }
 
 /// The job's input bytes: text when they are UTF-8 (readable in the console), else base64.
@@ -83,14 +116,23 @@ pub enum EnvelopeError {
 }
 
 impl Envelope {
-    /// A verified webhook becomes a job. Only the body and a few identifying headers travel:
-    /// never the signature headers or anything else the sender put in its headers.
-    pub fn for_webhook(verified: &Verified<'_>, route: &str, algorithm: &AlgorithmPath, now: DateTime<Utc>) -> Self {
-        let content_type = verified
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+    /// A verified webhook becomes a job. `input` is the mapped input, or `None` for the raw body.
+    /// Only the body and a few identifying headers travel: never signatures or other headers.
+    pub fn for_webhook(
+        verified: &Verified<'_>,
+        route: &str,
+        target: &TargetRef,
+        input: Option<&[u8]>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let content_type = match input {
+            Some(_) => Some("application/json".to_owned()),
+            None => verified
+                .headers()
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        };
         Envelope {
             v: ENVELOPE_VERSION,
             id: uuid::Uuid::new_v4().to_string(),
@@ -99,18 +141,35 @@ impl Envelope {
             received_at: now.trunc_subsecs(3),
             delivery_id: verified.delivery_id().map(str::to_owned),
             content_type,
-            target: Target {
-                algorithm: algorithm.clone(),
-            },
-            payload: Payload::from_bytes(verified.body()),
+            target: target.into(),
+            payload: Payload::from_bytes(input.unwrap_or(verified.body())),
             s3: None,
         }
     }
 
-    /// An S3 object becomes a job whose input is the decoded key as a JSON string. The id is
-    /// derived from the object event, so a retried event keeps its job id.
-    pub fn for_s3_object(object: &S3Object, algorithm: &AlgorithmPath, now: DateTime<Utc>) -> Self {
-        let input = serde_json::Value::String(object.key.clone()).to_string();
+    /// An S3 object becomes a job whose input is the decoded key as a JSON string (by default),
+    /// its `s3://` URI, or the whole record. The id is derived from the object event, so a
+    /// retried event keeps its job id.
+    pub fn for_s3_object(object: &S3Object, target: &TargetRef, input: S3Input, now: DateTime<Utc>) -> Self {
+        let details = S3Details {
+            bucket: object.bucket.clone(),
+            key: object.key.clone(),
+            size: object.size,
+            etag: object.etag.clone(),
+            sequencer: object.sequencer.clone(),
+            event_time: object.event_time.clone(),
+            event_name: object.event_name.clone(),
+        };
+        let input = match input {
+            S3Input::Key => serde_json::Value::String(object.key.clone()),
+            S3Input::Uri => serde_json::Value::String(format!("s3://{}/{}", object.bucket, object.key)),
+            S3Input::Record => {
+                let mut record = serde_json::to_value(&details).expect("S3 details always serialise");
+                record["region"] = object.region.clone().into();
+                record["version_id"] = object.version_id.clone().into();
+                record
+            }
+        };
         Envelope {
             v: ENVELOPE_VERSION,
             id: object.job_id(),
@@ -119,19 +178,9 @@ impl Envelope {
             received_at: now.trunc_subsecs(3),
             delivery_id: object.sequencer.clone(),
             content_type: Some("application/json".to_owned()),
-            target: Target {
-                algorithm: algorithm.clone(),
-            },
-            payload: Payload::Text(input),
-            s3: Some(S3Details {
-                bucket: object.bucket.clone(),
-                key: object.key.clone(),
-                size: object.size,
-                etag: object.etag.clone(),
-                sequencer: object.sequencer.clone(),
-                event_time: object.event_time.clone(),
-                event_name: object.event_name.clone(),
-            }),
+            target: target.into(),
+            payload: Payload::Text(input.to_string()),
+            s3: Some(details),
         }
     }
 
@@ -182,8 +231,12 @@ mod tests {
         pairs.extend_from_slice(extra);
         let h = headers(&pairs);
         let v = delivered(Verifier::none_for_tests().verify(post(&h, body), &SystemClock)).unwrap();
-        let algo = AlgorithmPath::parse("k", "demo/Hello/0.1.0").unwrap();
-        Envelope::for_webhook(&v, "/hooks/x", &algo, Utc::now())
+        let target = TargetRef {
+            name: DOWNSTREAM.into(),
+            algorithm: Some(AlgorithmPath::parse("k", "demo/Hello/0.1.0").unwrap()),
+            options: AlgorithmOptions::default(),
+        };
+        Envelope::for_webhook(&v, "/hooks/x", &target, None, Utc::now())
     }
 
     #[test]
@@ -223,6 +276,16 @@ mod tests {
         assert_eq!(value["payload"]["text"], "{}");
         assert!(value["received_at"].as_str().unwrap().ends_with('Z'));
         assert!(value.get("s3").is_none());
+        assert!(value["target"].get("name").is_none(), "the default target is implicit");
+    }
+
+    #[test]
+    fn older_v1_targets_read_as_downstream() {
+        let mut value: serde_json::Value = serde_json::from_str(&webhook(b"{}", &[]).to_json()).unwrap();
+        value["target"] = serde_json::json!({"algorithm": "demo/Hello/0.1.0"});
+        let env = Envelope::from_json(&value.to_string()).unwrap();
+        assert_eq!(env.target.name, DOWNSTREAM);
+        assert_eq!(env.target.options, AlgorithmOptions::default());
     }
 
     #[test]

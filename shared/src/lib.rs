@@ -6,9 +6,15 @@
 
 pub mod algorithm;
 pub mod config;
+pub mod dedup;
 pub mod envelope;
+pub mod filter;
 pub mod queue;
+pub mod redrive;
+pub mod retry;
+pub mod route;
 pub mod s3_event;
 pub mod secret;
 pub mod startup;
+pub mod target;
 pub mod verify;

@@ -16,10 +16,28 @@ pub enum QueueError {
     Unavailable(String),
 }
 
+/// How a message is keyed on a FIFO queue (ignored by standard queues).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageKeys {
+    /// `MessageGroupId`: messages of a group are delivered in order.
+    pub group: String,
+    /// `MessageDeduplicationId`: SQS drops a repeat within five minutes.
+    pub dedup: String,
+}
+
 /// Where jobs go. `enqueue` returns only once the message is durably accepted.
 pub trait JobQueue: Send + Sync {
     /// Returns the queue's message id.
-    fn enqueue(&self, envelope: &Envelope) -> impl Future<Output = Result<String, QueueError>> + Send;
+    fn enqueue(
+        &self,
+        envelope: &Envelope,
+        keys: &MessageKeys,
+    ) -> impl Future<Output = Result<String, QueueError>> + Send;
+
+    /// FIFO queues de-duplicate by themselves (by [`MessageKeys::dedup`]).
+    fn is_fifo(&self) -> bool {
+        false
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -38,21 +56,42 @@ impl SqsJobQueue {
 }
 
 impl JobQueue for SqsJobQueue {
-    async fn enqueue(&self, envelope: &Envelope) -> Result<String, QueueError> {
+    async fn enqueue(&self, envelope: &Envelope, keys: &MessageKeys) -> Result<String, QueueError> {
         let body = envelope.to_json();
         if body.len() > SQS_MAX_MESSAGE_BYTES {
             return Err(QueueError::TooLarge(body.len()));
         }
-        let output = self
-            .client
-            .send_message()
-            .queue_url(&self.queue_url)
-            .message_body(body)
+        let mut request = self.client.send_message().queue_url(&self.queue_url).message_body(body);
+        if self.is_fifo() {
+            request = request
+                .message_group_id(&keys.group)
+                .message_deduplication_id(&keys.dedup);
+        }
+        let output = request
             .send()
             .await
             .map_err(|e| QueueError::Unavailable(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
         Ok(output.message_id.unwrap_or_default())
     }
+
+    fn is_fifo(&self) -> bool {
+        self.queue_url.ends_with(".fifo")
+    }
+}
+
+/// A FIFO de-duplication id for a key: SQS allows 128 characters, so long keys are hashed.
+pub fn dedup_id(key: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(key.as_bytes()))
+}
+
+/// A job id derived from a key (UUID-shaped), so that a repeated delivery keeps its job id.
+pub fn stable_job_id(key: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Uuid::new_v8(bytes).to_string()
 }
 
 /// An in-memory queue for unit tests of the handlers.
@@ -75,7 +114,7 @@ pub mod memory {
     }
 
     impl JobQueue for MemoryQueue {
-        async fn enqueue(&self, envelope: &Envelope) -> Result<String, QueueError> {
+        async fn enqueue(&self, envelope: &Envelope, _keys: &MessageKeys) -> Result<String, QueueError> {
             if self.unavailable.load(std::sync::atomic::Ordering::SeqCst) {
                 return Err(QueueError::Unavailable("memory queue switched off".into()));
             }
@@ -83,5 +122,20 @@ pub mod memory {
             messages.push(envelope.clone());
             Ok(format!("m-{}", messages.len()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_ids_are_stable_and_fit_sqs() {
+        let id = stable_job_id("/hooks/github#d-1");
+        assert_eq!(id, stable_job_id("/hooks/github#d-1"));
+        assert_ne!(id, stable_job_id("/hooks/github#d-2"));
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+        let dedup = dedup_id(&"x".repeat(500));
+        assert!(dedup.len() <= 128 && dedup.bytes().all(|b| b.is_ascii_alphanumeric()));
     }
 }

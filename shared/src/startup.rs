@@ -14,19 +14,31 @@ pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
 
-/// The SQS client used to enqueue jobs. Bounded timeouts: a webhook sender waits on this call,
-/// and a stalled queue must become a prompt 503 (the sender retries), not a Lambda timeout.
-pub fn sqs_client(sdk_config: &aws_config::SdkConfig) -> aws_sdk_sqs::Client {
+/// Bounded timeouts for calls a webhook sender waits on: a stalled queue or table must become a
+/// prompt 503 (the sender retries), not a Lambda timeout.
+fn bounded_timeouts() -> aws_config::timeout::TimeoutConfig {
     use std::time::Duration;
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+    aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(2))
         .operation_attempt_timeout(Duration::from_secs(3))
         .operation_timeout(Duration::from_secs(8))
-        .build();
+        .build()
+}
+
+/// The SQS client used to enqueue jobs.
+pub fn sqs_client(sdk_config: &aws_config::SdkConfig) -> aws_sdk_sqs::Client {
     let config = aws_sdk_sqs::config::Builder::from(sdk_config)
-        .timeout_config(timeouts)
+        .timeout_config(bounded_timeouts())
         .build();
     aws_sdk_sqs::Client::from_conf(config)
+}
+
+/// The DynamoDB client of the de-duplication ledger.
+pub fn dynamodb_client(sdk_config: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::config::Builder::from(sdk_config)
+        .timeout_config(bounded_timeouts())
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
 }
 
 /// Reads a required environment variable, naming it when missing.

@@ -1,6 +1,7 @@
-//! (d) Partial batch failure: the algorithm fails one job of a batch. The worker reports exactly
-//! that record in `batchItemFailures`, the others are delivered once, and the failing message
-//! reaches the DLQ after maxReceiveCount receives.
+//! (d) Partial batch failure: the algorithm keeps failing one job of a batch with a transient error
+//! (HTTP 503). The worker reports exactly that record in `batchItemFailures`, the others are
+//! delivered once, and the failing message reaches the DLQ after maxReceiveCount receives.
+//! (Permanent failures skip the retries: see `worker_faults`.)
 
 use hookrelay_e2e::{Failure, GithubDelivery};
 
@@ -17,7 +18,7 @@ async fn one_failing_record_is_retried_then_dead_lettered() {
     let mut s = start(opts).await;
     s.algorithm.fail_when(
         |r| r.body_text().contains("poison"),
-        Failure::AlgorithmError("cannot digest poison".into()),
+        Failure::Status(503, "poison is indigestible today".into()),
     );
 
     let bodies = [r#"{"n":1}"#, r#"{"n":2,"poison":true}"#, r#"{"n":3}"#];

@@ -8,9 +8,12 @@ mod batch;
 mod config_errors;
 mod outage;
 mod providers;
+mod redrive;
+mod routes;
 mod s3;
 mod secrets_manager;
 mod webhook;
+mod worker_faults;
 
 use hookrelay_e2e::{Stack, StackOptions};
 

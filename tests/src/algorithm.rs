@@ -4,11 +4,12 @@
 //! `{"result": "Hello <input>", "metadata": {"content_type": "text", "duration": ...}}`, where
 //! the input is the JSON string if the body is a JSON string, else the raw text. Every request
 //! is recorded (path, query, headers, body bytes). Failures are programmable: a rule matching a
-//! request answers an `AlgorithmError` (HTTP 400) or any status instead.
+//! request answers an `AlgorithmError` (HTTP 400) or any status instead. So are delays
+//! ([`AlgorithmServer::delay_when`]): a matching request is recorded at once and answered later.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -77,6 +78,7 @@ type Predicate = Box<dyn Fn(&AlgoRequest) -> bool + Send + Sync>;
 struct Inner {
     requests: Vec<AlgoRequest>,
     rules: Vec<(Predicate, Failure)>,
+    delays: Vec<(Predicate, Duration)>,
     required_key: Option<String>,
 }
 
@@ -168,6 +170,16 @@ impl AlgorithmServer {
         self.ctx.inner.lock().unwrap().rules.clear();
     }
 
+    /// Answer requests matching `predicate` only after `delay` (first matching rule wins). The
+    /// request is recorded when it arrives, so a test can see it reached the server.
+    pub fn delay_when(&self, predicate: impl Fn(&AlgoRequest) -> bool + Send + Sync + 'static, delay: Duration) {
+        self.ctx.inner.lock().unwrap().delays.push((Box::new(predicate), delay));
+    }
+
+    pub fn clear_delays(&self) {
+        self.ctx.inner.lock().unwrap().delays.clear();
+    }
+
     /// Answer 401 unless `Authorization: Simple <key>` is sent (off by default: tests assert
     /// on the recorded header instead, which gives clearer failures).
     pub fn require_api_key(&self, key: Option<&str>) {
@@ -204,7 +216,7 @@ async fn call(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    handle(ctx, owner, name, None, method, query, headers, body)
+    handle(ctx, owner, name, None, method, query, headers, body).await
 }
 
 async fn call_versioned(
@@ -215,11 +227,11 @@ async fn call_versioned(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    handle(ctx, owner, name, Some(version), method, query, headers, body)
+    handle(ctx, owner, name, Some(version), method, query, headers, body).await
 }
 
 #[allow(clippy::too_many_arguments)]
-fn handle(
+async fn handle(
     ctx: Arc<Ctx>,
     owner: String,
     name: String,
@@ -252,10 +264,11 @@ fn handle(
         version,
     };
 
-    let (status, answer) = {
+    let (status, answer, delay) = {
         let mut inner = ctx.inner.lock().unwrap();
         inner.requests.push(req.clone());
-        if method != Method::POST {
+        let delay = inner.delays.iter().find(|(p, _)| p(&req)).map(|(_, d)| *d);
+        let (status, answer) = if method != Method::POST {
             (
                 StatusCode::METHOD_NOT_ALLOWED,
                 json!({"error": {"message": "method not allowed"}}),
@@ -292,8 +305,12 @@ fn handle(
                     "metadata": {"content_type": "text", "duration": started.elapsed().as_secs_f64().max(0.0001)},
                 }),
             )
-        }
+        };
+        (status, answer, delay)
     };
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     if ctx.log_to_stdout {
         println!(
             "[algorithm] {:>8.3}s {} {} content-type={} body={} -> {} {}",

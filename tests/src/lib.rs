@@ -9,8 +9,9 @@
 //! | [`function`]     | an execution environment: the binary as a child process, Lambda env    |
 //! | [`function_url`] | a Lambda function URL (payload format 2.0, buffered)                   |
 //! | [`sqs_source`]   | an SQS event source mapping with `ReportBatchItemFailures`             |
-//! | [`moto`]         | SQS, S3 and Secrets Manager (a `moto_server` process) + SDK helpers    |
+//! | [`moto`]         | SQS, S3, Secrets Manager, DynamoDB (a `moto_server` process) + helpers |
 //! | [`algorithm`]    | the downstream Algorithmia-compatible API (demo `Hello` algorithm)     |
+//! | [`recorder`]     | a generic HTTP endpoint that records every request (`http` targets)    |
 //! | [`stack`]        | the whole pipeline for one test, every piece on its own free port      |
 //! | [`webhook`]      | GitHub-signed webhook deliveries                                       |
 //! | [`logs`]         | captured process output                                               |
@@ -44,6 +45,7 @@ pub mod function;
 pub mod function_url;
 pub mod logs;
 pub mod moto;
+pub mod recorder;
 pub mod runtime_api;
 pub mod sqs_source;
 pub mod stack;
@@ -53,7 +55,8 @@ pub mod webhook;
 pub use algorithm::{AlgoRequest, AlgorithmServer, Failure};
 pub use function::{FunctionConfig, FunctionProcess};
 pub use function_url::{FunctionUrl, FunctionUrlConfig};
-pub use moto::{Moto, Queue, QueueCounts};
+pub use moto::{DedupItem, Moto, Queue, QueueCounts};
+pub use recorder::{CannedReply, RecordedRequest, RecordingServer};
 pub use runtime_api::{InitError, InvokeError, RuntimeApi};
 pub use sqs_source::{BatchInvocation, BatchOutcome, EventSourceConfig, SqsEventSource};
 pub use stack::{Stack, StackOptions};

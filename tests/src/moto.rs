@@ -1,5 +1,6 @@
 //! A `moto_server` process (AWS service emulator) on a free loopback port, with the real
-//! aws-sdk clients pointed at it and helpers to create the resources a test needs.
+//! aws-sdk clients pointed at it and helpers to create the resources a test needs (SQS queues,
+//! standard or FIFO by name; S3 buckets; secrets; the ingress's DynamoDB de-duplication table).
 //!
 //! The server is `$HOOKRELAY_MOTO_SERVER`, else `<workspace>/.venv/bin/moto_server`
 //! (`make venv` creates it). If neither exists, [`Moto::start`] panics: tests never skip.
@@ -73,6 +74,7 @@ pub struct Moto {
     sqs: aws_sdk_sqs::Client,
     s3: aws_sdk_s3::Client,
     secrets: aws_sdk_secretsmanager::Client,
+    dynamodb: aws_sdk_dynamodb::Client,
 }
 
 impl std::fmt::Debug for Moto {
@@ -135,6 +137,7 @@ impl Moto {
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
         let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
         Moto {
             port,
             program,
@@ -144,6 +147,7 @@ impl Moto {
             sqs,
             s3,
             secrets,
+            dynamodb,
         }
     }
 
@@ -170,6 +174,10 @@ impl Moto {
 
     pub fn secrets(&self) -> &aws_sdk_secretsmanager::Client {
         &self.secrets
+    }
+
+    pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
+        &self.dynamodb
     }
 
     /// moto's own output (request log, tracebacks).
@@ -211,19 +219,19 @@ impl Moto {
 
     // ---- SQS -----------------------------------------------------------------------------------
 
-    /// Create a standard queue with the given visibility timeout.
+    /// Create a queue with the given visibility timeout: a FIFO queue (`FifoQueue=true`, explicit
+    /// de-duplication ids) when the name ends in `.fifo`, as SQS requires, else a standard one.
     pub async fn create_queue(&self, name: &str, visibility_timeout_secs: u32) -> Queue {
-        let out = self
-            .sqs
-            .create_queue()
-            .queue_name(name)
-            .attributes(
+        let out = fifo_attributes(
+            name,
+            self.sqs.create_queue().queue_name(name).attributes(
                 QueueAttributeName::VisibilityTimeout,
                 visibility_timeout_secs.to_string(),
-            )
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("CreateQueue {name}: {}", aws_err(&e)));
+            ),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateQueue {name}: {}", aws_err(&e)));
         let url = out.queue_url().expect("queue url").to_string();
         let arn = self.queue_arn(&url).await;
         Queue {
@@ -234,7 +242,8 @@ impl Moto {
     }
 
     /// Create `dlq_name`, then `name` with a redrive policy to it after `max_receive_count`
-    /// receives. Returns (queue, dlq).
+    /// receives. Returns (queue, dlq). Both are FIFO queues when their names end in `.fifo` (a FIFO
+    /// queue's dead-letter queue must be FIFO too).
     pub async fn create_queue_with_dlq(
         &self,
         name: &str,
@@ -248,18 +257,20 @@ impl Moto {
             "maxReceiveCount": max_receive_count.to_string(),
         })
         .to_string();
-        let out = self
-            .sqs
-            .create_queue()
-            .queue_name(name)
-            .attributes(
-                QueueAttributeName::VisibilityTimeout,
-                visibility_timeout_secs.to_string(),
-            )
-            .attributes(QueueAttributeName::RedrivePolicy, policy)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("CreateQueue {name}: {}", aws_err(&e)));
+        let out = fifo_attributes(
+            name,
+            self.sqs
+                .create_queue()
+                .queue_name(name)
+                .attributes(
+                    QueueAttributeName::VisibilityTimeout,
+                    visibility_timeout_secs.to_string(),
+                )
+                .attributes(QueueAttributeName::RedrivePolicy, policy),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateQueue {name}: {}", aws_err(&e)));
         let url = out.queue_url().expect("queue url").to_string();
         let arn = self.queue_arn(&url).await;
         (
@@ -343,6 +354,82 @@ impl Moto {
         out.message_id().unwrap_or_default().to_string()
     }
 
+    // ---- DynamoDB ------------------------------------------------------------------------------
+
+    /// Create the ingress's de-duplication table as `template.yaml` declares it: partition key
+    /// `pk` (S), on-demand billing, TTL on `expires_at`.
+    pub async fn create_dedup_table(&self, table: &str) {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
+        };
+        self.dynamodb
+            .create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .expect("attribute definition"),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("pk")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .expect("key schema"),
+            )
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateTable {table}: {}", aws_err(&e)));
+        self.dynamodb
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name("expires_at")
+                    .enabled(true)
+                    .build()
+                    .expect("TTL specification"),
+            )
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("UpdateTimeToLive {table}: {}", aws_err(&e)));
+    }
+
+    /// Every item of a de-duplication table (a full scan; tables in tests are tiny).
+    pub async fn dedup_items(&self, table: &str) -> Result<Vec<DedupItem>, String> {
+        let out = self
+            .dynamodb
+            .scan()
+            .table_name(table)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| aws_err(&e))?;
+        Ok(out
+            .items()
+            .iter()
+            .map(|item| {
+                let s = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+                DedupItem {
+                    pk: s("pk").unwrap_or_default(),
+                    job_id: s("job_id"),
+                    expires_at: item
+                        .get("expires_at")
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|n| n.parse().ok()),
+                    attribute_names: {
+                        let mut names: Vec<String> = item.keys().cloned().collect();
+                        names.sort();
+                        names
+                    },
+                }
+            })
+            .collect())
+    }
+
     // ---- Secrets Manager -----------------------------------------------------------------------
 
     pub async fn create_secret(&self, name: &str, value: &str) {
@@ -394,6 +481,29 @@ impl Moto {
             .send()
             .await
             .unwrap_or_else(|e| panic!("PutObject {bucket}/{key}: {}", aws_err(&e)));
+    }
+}
+
+/// One item of the de-duplication table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DedupItem {
+    pub pk: String,
+    pub job_id: Option<String>,
+    /// Epoch seconds (the TTL attribute).
+    pub expires_at: Option<u64>,
+    /// Every attribute name of the item, sorted.
+    pub attribute_names: Vec<String>,
+}
+
+/// Adds `FifoQueue=true` to a CreateQueue request for a `.fifo` name.
+fn fifo_attributes(
+    name: &str,
+    request: aws_sdk_sqs::operation::create_queue::builders::CreateQueueFluentBuilder,
+) -> aws_sdk_sqs::operation::create_queue::builders::CreateQueueFluentBuilder {
+    if name.ends_with(".fifo") {
+        request.attributes(QueueAttributeName::FifoQueue, "true")
+    } else {
+        request
     }
 }
 

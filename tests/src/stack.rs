@@ -35,8 +35,15 @@ pub struct StackOptions {
     /// Extra environment for all three functions (secrets such as `GITHUB_WEBHOOK_SECRET`,
     /// `ALGO_API_KEY`).
     pub env: BTreeMap<String, String>,
+    /// Extra environment for the ingress only (added after [`Self::env`]).
+    pub ingress_env: BTreeMap<String, String>,
     /// Secrets Manager secrets (name, value) created before the functions start.
     pub secrets: Vec<(String, String)>,
+    /// A DynamoDB de-duplication table to create; its name is given to the ingress as
+    /// `HOOKRELAY_DEDUP_TABLE`.
+    pub dedup_table: Option<String>,
+    /// The jobs queue and its DLQ; names ending in `.fifo` make FIFO queues
+    /// (see [`Self::fifo_jobs_queue`]).
     pub jobs_queue: String,
     pub jobs_dlq: String,
     pub s3_queue: String,
@@ -67,7 +74,9 @@ impl StackOptions {
         Self {
             config_toml: config_toml.to_string(),
             env: BTreeMap::new(),
+            ingress_env: BTreeMap::new(),
             secrets: Vec::new(),
+            dedup_table: None,
             jobs_queue: "hookrelay-jobs".into(),
             jobs_dlq: "hookrelay-dlq".into(),
             s3_queue: "hookrelay-s3-events".into(),
@@ -87,6 +96,27 @@ impl StackOptions {
 
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.insert(key.into(), value.into());
+        self
+    }
+
+    /// An environment variable for the ingress only.
+    pub fn ingress_env(mut self, key: &str, value: &str) -> Self {
+        self.ingress_env.insert(key.into(), value.into());
+        self
+    }
+
+    /// Create the DynamoDB de-duplication table `table` and give it to the ingress
+    /// (`HOOKRELAY_DEDUP_TABLE`).
+    pub fn dedup_table(mut self, table: &str) -> Self {
+        self.dedup_table = Some(table.into());
+        self
+    }
+
+    /// Make the jobs queue a FIFO queue (`hookrelay-jobs.fifo`) with a FIFO dead-letter queue
+    /// (`hookrelay-dlq.fifo`).
+    pub fn fifo_jobs_queue(mut self) -> Self {
+        self.jobs_queue = "hookrelay-jobs.fifo".into();
+        self.jobs_dlq = "hookrelay-dlq.fifo".into();
         self
     }
 
@@ -120,6 +150,8 @@ pub struct Stack {
     pub s3_events: Queue,
     pub s3_dlq: Queue,
     pub bucket: String,
+    /// The de-duplication table, when [`StackOptions::dedup_table`] asked for one.
+    pub dedup_table: Option<String>,
     pub ingress_api: RuntimeApi,
     pub ingress: FunctionProcess,
     pub function_url: FunctionUrl,
@@ -153,8 +185,16 @@ impl Stack {
         let mut env = opts.env.clone();
         env.insert("HOOKRELAY_CONFIG".into(), config.clone());
         env.insert("HOOKRELAY_QUEUE_URL".into(), jobs.url.clone());
+        // The worker dead-letters permanent failures itself, straight into the jobs queue's DLQ.
+        env.insert("HOOKRELAY_DLQ_URL".into(), dlq.url.clone());
         env.insert("AWS_ENDPOINT_URL".into(), moto.endpoint_url());
+        let mut ingress_env = env.clone();
+        ingress_env.extend(opts.ingress_env.clone());
+        if let Some(table) = &opts.dedup_table {
+            ingress_env.insert("HOOKRELAY_DEDUP_TABLE".into(), table.clone());
+        }
         let fcfg = |name: &str| {
+            let env = if name == "ingress" { &ingress_env } else { &env };
             let mut c = FunctionConfig::new(name, function::binary(name)).envs(env.clone());
             if opts.echo_logs {
                 c = c.echo_logs(format!("[{name}] "));
@@ -221,6 +261,7 @@ impl Stack {
             s3_events,
             s3_dlq,
             bucket: opts.bucket.clone(),
+            dedup_table: opts.dedup_table.clone(),
             ingress_api,
             ingress,
             function_url,
@@ -263,8 +304,8 @@ impl Stack {
         &self.config
     }
 
-    /// After `moto.stop()`: start moto again on the same port and recreate the queues, bucket
-    /// and secrets (same names, hence the same queue URLs).
+    /// After `moto.stop()`: start moto again on the same port and recreate the queues, bucket,
+    /// de-duplication table and secrets (same names, hence the same queue URLs).
     pub async fn restart_moto(&self) {
         self.moto.restart().await;
         let (jobs, ..) = create_resources(&self.moto, &self.opts).await;
@@ -312,6 +353,12 @@ impl Stack {
         for q in [&self.jobs, &self.dlq, &self.s3_events, &self.s3_dlq] {
             let counts = self.moto.queue_counts(&q.url).await;
             out.push_str(&format!("  {}: {counts:?}\n", q.name));
+        }
+        if let Some(table) = &self.dedup_table {
+            out.push_str(&format!(
+                "--- de-duplication table {table} ---\n  {:?}\n",
+                self.moto.dedup_items(table).await
+            ));
         }
         out.push_str(&format!("--- moto (tail) ---\n{}", self.moto.logs().tail(40)));
         out.push_str("===================================\n");
@@ -387,5 +434,8 @@ async fn create_resources(moto: &Moto, opts: &StackOptions) -> (Queue, Queue, Qu
         .await;
     moto.create_bucket(&opts.bucket).await;
     moto.notify_queue_on_object_created(&opts.bucket, &s3_events.arn).await;
+    if let Some(table) = &opts.dedup_table {
+        moto.create_dedup_table(table).await;
+    }
     (jobs, dlq, s3_events, s3_dlq)
 }

@@ -1,25 +1,34 @@
-//! The ingress handler: route → size check → verify → envelope → queue → answer.
-//! It acknowledges only after SQS has accepted the message, so nothing acknowledged is lost.
+//! The ingress handler: route → size → verify → filter → input mapping → (sync call | dedup →
+//! queue) → answer. It acknowledges only after SQS has accepted the message, so nothing
+//! acknowledged is lost.
 
-use std::collections::HashMap;
+use std::time::Duration;
 
+use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
 use lambda_http::{http::StatusCode, Body, Request, Response};
-use serde_json::json;
+use serde_json::{json, Value};
 use shared::{
-    config::{Config, ConfigError, Route, SchemeKind},
+    algorithm::{CallError, Delivered},
+    config::{Config, ConfigError, Mode, Route, SchemeKind},
+    dedup::DeliveryLedger,
     envelope::Envelope,
-    queue::{JobQueue, QueueError},
+    queue::{dedup_id, stable_job_id, JobQueue, MessageKeys, QueueError},
+    route::{RequestView, RouteTable},
     secret::SecretResolver,
-    verify::{Clock, Decision, Reply, SystemClock, Verifier, WebhookRequest},
+    target::JobTarget,
+    verify::{Clock, Decision, Reply, SystemClock, Verified, Verifier, WebhookRequest},
 };
 use tracing::{field, info, warn, Instrument};
 
 /// How long a provider should wait before retrying after a queue outage.
 const RETRY_AFTER_SECS: &str = "5";
 
-pub struct Ingress<Q> {
-    routes: HashMap<String, RouteEntry>,
+pub struct Ingress<Q, L, T> {
+    routes: RouteTable<RouteEntry>,
     queue: Q,
+    ledger: L,
+    /// Built only when a route uses `mode = "sync"`.
+    targets: Option<T>,
     max_body_bytes: usize,
     clock: Box<dyn Clock>,
 }
@@ -29,26 +38,45 @@ struct RouteEntry {
     verifier: Verifier,
 }
 
-impl<Q: JobQueue> Ingress<Q> {
+/// True when some route calls its target within the request (the ingress then needs targets).
+pub fn needs_targets(config: &Config) -> bool {
+    config.routes.iter().any(|r| matches!(r.mode, Mode::Sync { .. }))
+}
+
+impl<Q: JobQueue, L: DeliveryLedger, T: JobTarget> Ingress<Q, L, T> {
     /// Builds every route's verifier (resolving its secrets) once, at cold start.
-    pub async fn from_config(config: &Config, resolver: &SecretResolver, queue: Q) -> Result<Self, ConfigError> {
-        let mut routes = HashMap::with_capacity(config.routes.len());
+    pub async fn from_config(
+        config: &Config,
+        resolver: &SecretResolver,
+        queue: Q,
+        ledger: L,
+        targets: Option<T>,
+    ) -> Result<Self, ConfigError> {
+        let mut entries = Vec::with_capacity(config.routes.len());
         for route in &config.routes {
             if route.verify.scheme == SchemeKind::None {
                 warn!(route = %route.path, "route accepts unauthenticated requests (verify = \"none\")");
             }
+            if matches!(route.mode, Mode::Sync { .. }) && targets.is_none() {
+                return Err(ConfigError::new(
+                    route.key("mode"),
+                    "sync mode needs the targets to be built",
+                ));
+            }
             let verifier = Verifier::for_route(route, resolver).await?;
-            routes.insert(
+            entries.push((
                 route.path.clone(),
                 RouteEntry {
                     route: route.clone(),
                     verifier,
                 },
-            );
+            ));
         }
         Ok(Ingress {
-            routes,
+            routes: RouteTable::new(entries),
             queue,
+            ledger,
+            targets,
             max_body_bytes: config.ingress.max_body_bytes,
             clock: Box::new(SystemClock),
         })
@@ -62,8 +90,7 @@ impl<Q: JobQueue> Ingress<Q> {
     }
 
     pub async fn handle(&self, request: Request) -> Response<Body> {
-        let path = request.uri().path();
-        let Some(entry) = self.routes.get(path) else {
+        let Some(entry) = self.routes.get(request.uri().path()) else {
             return error(StatusCode::NOT_FOUND, "unknown route");
         };
         let span = tracing::info_span!("webhook", route = %entry.route.path, delivery_id = field::Empty);
@@ -104,12 +131,95 @@ impl<Q: JobQueue> Ingress<Q> {
         if let Some(id) = verified.delivery_id() {
             tracing::Span::current().record("delivery_id", id);
         }
+        self.deliver(&entry.route, &verified).await
+    }
+
+    /// Everything after verification: filter, input mapping, then sync call or queue.
+    async fn deliver(&self, route: &Route, verified: &Verified<'_>) -> Response<Body> {
+        let view = RequestView::new(verified, &route.path);
+        if let Some(filter) = &route.filter {
+            if !filter.matches(&view.filter_event()) {
+                info!("filtered out");
+                return json_response(StatusCode::OK, json!({ "status": "filtered" }));
+            }
+        }
+        let input = match view.input(&route.input) {
+            Ok(input) => input,
+            Err(e) => {
+                info!(error = %e, "refused: input mapping failed");
+                return error(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string());
+            }
+        };
         let now = chrono::DateTime::<chrono::Utc>::from(self.clock.now());
-        let envelope = Envelope::for_webhook(&verified, &entry.route.path, &entry.route.algorithm, now);
-        match self.queue.enqueue(&envelope).await {
+        let mut envelope = Envelope::for_webhook(verified, &route.path, &route.target, input.as_deref(), now);
+        let dedup_key = verified
+            .delivery_id()
+            .filter(|_| !route.dedup_window.is_zero())
+            .map(|id| format!("{}#{id}", route.path));
+        if let (Some(key), true) = (&dedup_key, self.queue.is_fifo()) {
+            // A FIFO queue drops the repeat itself; the same id makes every answer name the one job.
+            envelope.id = stable_job_id(key);
+        }
+        match route.mode {
+            Mode::Sync { deadline } => self.call_now(&envelope, deadline).await,
+            Mode::Async => self.enqueue(route, &view, dedup_key.as_deref(), &envelope).await,
+        }
+    }
+
+    async fn call_now(&self, envelope: &Envelope, deadline: Duration) -> Response<Body> {
+        let Some(targets) = &self.targets else {
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "sync mode is not available");
+        };
+        match tokio::time::timeout(deadline, targets.deliver(envelope)).await {
+            Ok(Ok(delivered)) => {
+                info!(id = %envelope.id, status = delivered.status, "answered synchronously");
+                sync_response(delivered)
+            }
+            Ok(Err(CallError::Timeout)) | Err(_) => {
+                warn!(id = %envelope.id, "target did not answer within the deadline");
+                error(StatusCode::GATEWAY_TIMEOUT, "target timed out")
+            }
+            Ok(Err(e)) => {
+                // The detail stays in the log: the target's own error text is not the sender's business.
+                warn!(id = %envelope.id, error = %e, "target failed");
+                error(StatusCode::BAD_GATEWAY, "target failed")
+            }
+        }
+    }
+
+    async fn enqueue(
+        &self,
+        route: &Route,
+        view: &RequestView<'_>,
+        dedup_key: Option<&str>,
+        envelope: &Envelope,
+    ) -> Response<Body> {
+        let now = self.clock.now();
+        let fifo = self.queue.is_fifo();
+        if let (Some(key), false) = (dedup_key, fifo) {
+            match self.ledger.seen(key, now).await {
+                Ok(Some(original)) => {
+                    info!(id = %original, "duplicate delivery; not queued again");
+                    return ack(route, json!({ "id": original, "status": "duplicate" }));
+                }
+                Ok(None) => {}
+                // Fail open: a ledger outage may let a duplicate through, never block or lose a webhook.
+                Err(e) => warn!(error = %e, "de-duplication skipped"),
+            }
+        }
+        let keys = MessageKeys {
+            group: if fifo { view.message_group(route) } else { String::new() },
+            dedup: dedup_id(dedup_key.unwrap_or(&envelope.id)),
+        };
+        match self.queue.enqueue(envelope, &keys).await {
             Ok(message_id) => {
-                info!(id = %envelope.id, message_id = %message_id, bytes = body.len(), "queued");
-                json_response(StatusCode::OK, json!({ "id": envelope.id, "status": "queued" }))
+                info!(id = %envelope.id, message_id = %message_id, "queued");
+                if let (Some(key), false) = (dedup_key, fifo) {
+                    if let Err(e) = self.ledger.record(key, &envelope.id, now + route.dedup_window).await {
+                        warn!(error = %e, "could not remember the delivery for de-duplication");
+                    }
+                }
+                ack(route, json!({ "id": envelope.id, "status": "queued" }))
             }
             Err(QueueError::TooLarge(bytes)) => {
                 info!(bytes, "refused: envelope too large for one queue message");
@@ -127,12 +237,43 @@ impl<Q: JobQueue> Ingress<Q> {
     }
 }
 
-fn json_response(status: StatusCode, value: serde_json::Value) -> Response<Body> {
-    let mut response = Response::new(Body::Text(value.to_string()));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert("content-type", "application/json".parse().expect("static header value"));
+/// The route's own acknowledgement if it has one, else the default JSON.
+fn ack(route: &Route, default: Value) -> Response<Body> {
+    match &route.ack {
+        Some(ack) => {
+            let mut response = Response::new(Body::Text(ack.body.clone()));
+            *response.status_mut() = StatusCode::from_u16(ack.status).unwrap_or(StatusCode::OK);
+            if let Ok(value) = ack.content_type.parse() {
+                response.headers_mut().insert("content-type", value);
+            }
+            response
+        }
+        None => json_response(StatusCode::OK, default),
+    }
+}
+
+/// The target's answer as the HTTP response: the algorithm's `result` typed by its metadata
+/// (`text`, `json`, `binary`), or a generic target's body with its content type.
+fn sync_response(delivered: Delivered) -> Response<Body> {
+    let content_type = delivered
+        .metadata
+        .get("content_type")
+        .and_then(Value::as_str)
+        .unwrap_or("json");
+    let (body, content_type) = match (content_type, delivered.result) {
+        ("text", Value::String(text)) => (Body::Text(text), "text/plain; charset=utf-8".to_owned()),
+        ("binary", Value::String(data)) => match BASE64.decode(&data) {
+            Ok(bytes) => (Body::Binary(bytes), "application/octet-stream".to_owned()),
+            Err(_) => (Body::Text(data), "text/plain; charset=utf-8".to_owned()),
+        },
+        ("json" | "text" | "binary", value) => (Body::Text(value.to_string()), "application/json".to_owned()),
+        (mime, Value::String(text)) => (Body::Text(text), mime.to_owned()),
+        (mime, value) => (Body::Text(value.to_string()), mime.to_owned()),
+    };
+    let mut response = Response::new(body);
+    if let Ok(value) = content_type.parse() {
+        response.headers_mut().insert("content-type", value);
+    }
     response
 }
 
@@ -145,6 +286,15 @@ fn handshake_response(reply: Reply) -> Response<Body> {
     response
 }
 
+fn json_response(status: StatusCode, value: Value) -> Response<Body> {
+    let mut response = Response::new(Body::Text(value.to_string()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert("content-type", "application/json".parse().expect("static header value"));
+    response
+}
+
 fn error(status: StatusCode, reason: &str) -> Response<Body> {
     json_response(status, json!({ "error": reason }))
 }
@@ -154,13 +304,35 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use hmac::{KeyInit, Mac};
-    use shared::queue::memory::MemoryQueue;
+    use shared::{dedup::memory::MemoryLedger, queue::memory::MemoryQueue};
 
     use super::*;
 
     const SECRET: &str = "It's a Secret to Everybody";
 
-    async fn ingress(extra: &str) -> Ingress<MemoryQueue> {
+    type TestIngress = Ingress<MemoryQueue, MemoryLedger, ScriptedTarget>;
+
+    /// Answers like an algorithm: "Hello <input>"; fails on "fail", stalls on "slow".
+    struct ScriptedTarget;
+
+    impl JobTarget for ScriptedTarget {
+        async fn deliver(&self, envelope: &Envelope) -> Result<Delivered, CallError> {
+            let input = String::from_utf8(envelope.payload.to_bytes().unwrap()).unwrap();
+            if input.contains("slow") {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }
+            if input.contains("fail") {
+                return Err(CallError::Algorithm("scripted failure".into()));
+            }
+            Ok(Delivered {
+                status: 200,
+                result: format!("Hello {input}").into(),
+                metadata: json!({"content_type": "text"}),
+            })
+        }
+    }
+
+    async fn ingress(extra: &str) -> TestIngress {
         std::env::set_var("INGRESS_TEST_SECRET", SECRET);
         let config = Config::from_toml(&format!(
             r#"
@@ -173,9 +345,16 @@ mod tests {
             "#
         ))
         .unwrap();
-        Ingress::from_config(&config, &SecretResolver::new(None), MemoryQueue::default())
-            .await
-            .unwrap()
+        let targets = needs_targets(&config).then_some(ScriptedTarget);
+        Ingress::from_config(
+            &config,
+            &SecretResolver::new(None),
+            MemoryQueue::default(),
+            MemoryLedger::default(),
+            targets,
+        )
+        .await
+        .unwrap()
     }
 
     fn sign(body: &[u8]) -> String {
@@ -196,7 +375,7 @@ mod tests {
         builder.body(body).unwrap()
     }
 
-    async fn call(ingress: &Ingress<MemoryQueue>, req: Request) -> (StatusCode, serde_json::Value) {
+    async fn call(ingress: &TestIngress, req: Request) -> (StatusCode, serde_json::Value) {
         let response = ingress.handle(req).await;
         let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
         (response.status(), body)
@@ -326,5 +505,131 @@ mod tests {
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers()["retry-after"], "5");
         assert!(ingress.queue.taken().is_empty());
+    }
+
+    fn signed(body: &str) -> Request {
+        request(
+            "POST",
+            "/hooks/github",
+            Body::Text(body.into()),
+            Some(&sign(body.as_bytes())),
+        )
+    }
+
+    async fn raw_call(ingress: &TestIngress, req: Request) -> (StatusCode, String, String) {
+        let response = ingress.handle(req).await;
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = String::from_utf8(response.body().as_ref().to_vec()).unwrap();
+        (response.status(), content_type.unwrap_or_default(), body)
+    }
+
+    #[tokio::test]
+    async fn a_trailing_slash_reaches_the_same_route() {
+        let ingress = ingress("").await;
+        let req = request("POST", "/hooks/github/", Body::Text("{}".into()), Some(&sign(b"{}")));
+        assert_eq!(call(&ingress, req).await.0, StatusCode::OK);
+        assert_eq!(ingress.queue.taken().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn input_mapping_shapes_the_job_and_needs_json() {
+        let ingress = ingress("input = { repo = \"/repository/full_name\", delivery = \"delivery_id\" }").await;
+        let (status, _) = call(&ingress, signed(r#"{"repository":{"full_name":"o/r"}}"#)).await;
+        assert_eq!(status, StatusCode::OK);
+        let job = &ingress.queue.taken()[0];
+        let input: Value = serde_json::from_slice(&job.payload.to_bytes().unwrap()).unwrap();
+        assert_eq!(input, json!({"repo": "o/r", "delivery": "delivery-1"}));
+        assert_eq!(job.content_type.as_deref(), Some("application/json"));
+        let (status, answer) = call(&ingress, signed("not json")).await;
+        assert_eq!(
+            (status, answer),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"error": "input mapping needs a JSON body"})
+            )
+        );
+        assert_eq!(ingress.queue.taken().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_custom_ack_answers_queued_requests() {
+        let ingress = ingress("ack = { status = 202, body = \"thanks\" }").await;
+        let (status, content_type, body) = raw_call(&ingress, signed("{}")).await;
+        assert_eq!(
+            (status, content_type.as_str(), body.as_str()),
+            (StatusCode::ACCEPTED, "text/plain", "thanks")
+        );
+        assert_eq!(ingress.queue.taken().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_repeated_delivery_is_acknowledged_but_queued_once() {
+        let ingress = ingress("").await;
+        let (_, first) = call(&ingress, signed(r#"{"n":1}"#)).await;
+        for _ in 0..2 {
+            let (status, again) = call(&ingress, signed(r#"{"n":1}"#)).await;
+            assert_eq!(
+                (status, again),
+                (StatusCode::OK, json!({"id": first["id"], "status": "duplicate"}))
+            );
+        }
+        assert_eq!(ingress.queue.taken().len(), 1);
+        let no_window = ingress_with("dedup_window_secs = 0").await;
+        call(&no_window, signed("{}")).await;
+        call(&no_window, signed("{}")).await;
+        assert_eq!(no_window.queue.taken().len(), 2);
+    }
+
+    async fn ingress_with(extra: &str) -> TestIngress {
+        ingress(extra).await
+    }
+
+    #[tokio::test]
+    async fn sync_mode_answers_with_the_result_or_an_error() {
+        let ingress = ingress("mode = \"sync\"\ndeadline_secs = 1").await;
+        let (status, content_type, body) = raw_call(&ingress, signed("\"world\"")).await;
+        assert_eq!(
+            (status, content_type.as_str(), body.as_str()),
+            (StatusCode::OK, "text/plain; charset=utf-8", "Hello \"world\"")
+        );
+        let (status, answer) = call(&ingress, signed("\"please fail\"")).await;
+        assert_eq!(
+            (status, answer),
+            (StatusCode::BAD_GATEWAY, json!({"error": "target failed"}))
+        );
+        tokio::time::pause();
+        let (status, answer) = call(&ingress, signed("\"slow\"")).await;
+        assert_eq!(
+            (status, answer),
+            (StatusCode::GATEWAY_TIMEOUT, json!({"error": "target timed out"}))
+        );
+        assert!(ingress.queue.taken().is_empty(), "sync mode queues nothing");
+    }
+
+    #[test]
+    fn sync_results_are_typed_by_their_metadata() {
+        let answer = |result: Value, content_type: &str| {
+            let r = sync_response(Delivered {
+                status: 200,
+                result,
+                metadata: json!({"content_type": content_type}),
+            });
+            (
+                r.headers()["content-type"].to_str().unwrap().to_owned(),
+                r.body().as_ref().to_vec(),
+            )
+        };
+        assert_eq!(
+            answer(json!({"a": 1}), "json"),
+            ("application/json".into(), br#"{"a":1}"#.to_vec())
+        );
+        assert_eq!(
+            answer(json!("aGk="), "binary"),
+            ("application/octet-stream".into(), b"hi".to_vec())
+        );
+        assert_eq!(answer(json!("<p>"), "text/html"), ("text/html".into(), b"<p>".to_vec()));
     }
 }

@@ -1,7 +1,14 @@
 //! `ingress`: the function URL that verifies webhooks and queues them. Wiring only; see handler.rs.
 
 use lambda_http::{run, service_fn, Error, Request};
-use shared::{config::Config, queue::SqsJobQueue, secret::SecretResolver, startup};
+use shared::{
+    config::{Config, ConfigError},
+    dedup::{DynamoLedger, DEDUP_TABLE_ENV},
+    queue::{SqsJobQueue, QUEUE_URL_ENV},
+    secret::SecretResolver,
+    startup,
+    target::Targets,
+};
 
 mod handler;
 
@@ -19,10 +26,20 @@ async fn main() -> Result<(), Error> {
     .await
 }
 
-async fn init() -> Result<handler::Ingress<SqsJobQueue>, shared::config::ConfigError> {
+async fn init() -> Result<handler::Ingress<SqsJobQueue, Option<DynamoLedger>, Targets>, ConfigError> {
     let config = Config::from_env()?;
-    let queue_url = startup::required_env(shared::queue::QUEUE_URL_ENV)?;
+    let queue_url = startup::required_env(QUEUE_URL_ENV)?;
     let sdk_config = startup::aws_sdk_config().await;
     let queue = SqsJobQueue::new(startup::sqs_client(&sdk_config), queue_url);
-    handler::Ingress::from_config(&config, &SecretResolver::new(Some(sdk_config)), queue).await
+    // Standard queues de-duplicate through this table when it is configured; FIFO queues need none.
+    let ledger = std::env::var(DEDUP_TABLE_ENV)
+        .ok()
+        .filter(|table| !table.is_empty())
+        .map(|table| DynamoLedger::new(startup::dynamodb_client(&sdk_config), table));
+    let resolver = SecretResolver::new(Some(sdk_config));
+    let targets = match handler::needs_targets(&config) {
+        true => Some(Targets::from_config(&config, &resolver).await?),
+        false => None,
+    };
+    handler::Ingress::from_config(&config, &resolver, queue, ledger, targets).await
 }

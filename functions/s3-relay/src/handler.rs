@@ -9,16 +9,17 @@
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{json, Value};
 use shared::{
-    config::AlgorithmPath,
+    config::S3Rule,
     envelope::Envelope,
-    queue::JobQueue,
+    queue::{JobQueue, MessageKeys},
     s3_event::{parse_invocation, S3Invocation, S3Object},
 };
 use tracing::{info, warn};
 
 pub struct S3Relay<Q> {
     queue: Q,
-    algorithm: AlgorithmPath,
+    /// `[[s3.rule]]` in order, then the `[s3]` default; the first match decides.
+    rules: Vec<S3Rule>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,8 +44,8 @@ impl From<RelayError> for lambda_runtime::Diagnostic {
 }
 
 impl<Q: JobQueue> S3Relay<Q> {
-    pub fn new(queue: Q, algorithm: AlgorithmPath) -> Self {
-        S3Relay { queue, algorithm }
+    pub fn new(queue: Q, rules: Vec<S3Rule>) -> Self {
+        S3Relay { queue, rules }
     }
 
     pub async fn handle(&self, event: Value) -> Result<Value, RelayError> {
@@ -98,12 +99,21 @@ impl<Q: JobQueue> S3Relay<Q> {
         Ok(json!({ "queued": queued }))
     }
 
-    /// Queues each object, returning how many were accepted.
+    /// Queues each object, returning how many were handled (queued, or matched by no rule).
     async fn queue_each(&self, objects: impl Iterator<Item = &S3Object>) -> usize {
         let mut queued = 0;
         for object in objects {
-            let envelope = Envelope::for_s3_object(object, &self.algorithm, chrono::Utc::now());
-            match self.queue.enqueue(&envelope).await {
+            let Some(rule) = self.rules.iter().find(|r| r.matches(&object.bucket, &object.key)) else {
+                info!(bucket = %object.bucket, "no S3 rule matches the object; skipped");
+                queued += 1;
+                continue;
+            };
+            let envelope = Envelope::for_s3_object(object, &rule.target, rule.input, chrono::Utc::now());
+            let keys = MessageKeys {
+                group: object.bucket.clone(),
+                dedup: envelope.id.clone(),
+            };
+            match self.queue.enqueue(&envelope, &keys).await {
                 Ok(message_id) => {
                     info!(id = %envelope.id, message_id = %message_id, bucket = %object.bucket, "queued S3 object");
                     queued += 1;
@@ -126,10 +136,12 @@ mod tests {
     use super::*;
 
     fn relay() -> S3Relay<MemoryQueue> {
-        S3Relay::new(
-            MemoryQueue::default(),
-            AlgorithmPath::parse("k", "demo/Hello/0.1.0").unwrap(),
-        )
+        relay_with("[s3]\nalgorithm = \"demo/Hello/0.1.0\"")
+    }
+
+    fn relay_with(config: &str) -> S3Relay<MemoryQueue> {
+        let config = shared::config::Config::from_toml(config).unwrap();
+        S3Relay::new(MemoryQueue::default(), config.s3.unwrap().rules)
     }
 
     fn s3_record(key: &str) -> Value {
@@ -222,5 +234,39 @@ mod tests {
         relay.handle(event).await.unwrap();
         let ids: Vec<_> = relay.queue.taken().into_iter().map(|e| e.id).collect();
         assert_eq!(ids[0], ids[1]);
+    }
+
+    #[tokio::test]
+    async fn rules_route_objects_and_shape_their_input() {
+        let relay = relay_with(
+            r#"
+            [[s3.rule]]
+            prefix = "uploads/"
+            suffix = ".jpg"
+            algorithm = "demo/Resize/1.0"
+            input = "uri"
+            [[s3.rule]]
+            bucket = "uploads"
+            suffix = ".csv"
+            algorithm = "demo/Csv"
+            input = "record"
+            "#,
+        );
+        let event = json!({ "Records": [s3_record("uploads/a.jpg"), s3_record("b.csv"), s3_record("c.txt")] });
+        assert_eq!(relay.handle(event).await.unwrap(), json!({ "queued": 3 }));
+        let jobs = relay.queue.taken();
+        assert_eq!(jobs.len(), 2, "c.txt matches no rule and is skipped");
+        assert_eq!(jobs[0].target.algorithm.as_ref().unwrap().as_str(), "demo/Resize/1.0");
+        assert_eq!(jobs[0].payload.to_bytes().unwrap(), b"\"s3://uploads/uploads/a.jpg\"");
+        assert_eq!(jobs[1].target.algorithm.as_ref().unwrap().as_str(), "demo/Csv");
+        let record: Value = serde_json::from_slice(&jobs[1].payload.to_bytes().unwrap()).unwrap();
+        assert_eq!(
+            (
+                record["bucket"].as_str(),
+                record["key"].as_str(),
+                record["size"].as_u64()
+            ),
+            (Some("uploads"), Some("b.csv"), Some(12))
+        );
     }
 }

@@ -32,5 +32,5 @@ async fn init() -> Result<handler::S3Relay<SqsJobQueue>, ConfigError> {
     let queue_url = startup::required_env(shared::queue::QUEUE_URL_ENV)?;
     let sdk_config = startup::aws_sdk_config().await;
     let queue = SqsJobQueue::new(startup::sqs_client(&sdk_config), queue_url);
-    Ok(handler::S3Relay::new(queue, s3.algorithm))
+    Ok(handler::S3Relay::new(queue, s3.rules))
 }

@@ -1,10 +1,24 @@
-//! `worker`: SQS-triggered; delivers each queued job to its algorithm. Wiring only; see handler.rs.
+//! `worker`: SQS-triggered; delivers each queued job to its target. Wiring only; see handler.rs.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use shared::{algorithm::AlgorithmClient, config::Config, secret::SecretResolver, startup};
+use shared::{
+    config::{Config, ConfigError},
+    queue::QUEUE_URL_ENV,
+    retry::{Class, RetryPolicy},
+    secret::SecretResolver,
+    startup,
+    target::Targets,
+};
 
+mod actions;
 mod handler;
+
+use actions::SqsActions;
+use handler::{CallTimeouts, Settings, Worker};
+
+/// The dead-letter queue permanent failures are sent to (required).
+const DLQ_URL_ENV: &str = "HOOKRELAY_DLQ_URL";
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -15,21 +29,31 @@ async fn main() -> Result<(), Error> {
     };
     let worker = &worker;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<SqsBatchResponse, Error>(worker.handle(event.payload).await)
+        let deadline = handler::deadline_from_epoch_ms(event.context.deadline);
+        Ok::<SqsBatchResponse, Error>(worker.handle(event.payload, deadline).await)
     }))
     .await
 }
 
-async fn init() -> Result<handler::Worker<AlgorithmClient>, shared::config::ConfigError> {
+async fn init() -> Result<Worker<Targets, SqsActions>, ConfigError> {
     let config = Config::from_env()?;
-    let api_key = match &config.downstream.api_key {
-        Some(reference) => Some(
-            SecretResolver::new(None)
-                .resolve("downstream.api_key", reference)
-                .await?,
-        ),
-        None => None,
+    let targets = Targets::from_config(&config, &SecretResolver::new(None)).await?;
+    let dlq_url = startup::required_env(DLQ_URL_ENV)?;
+    // Optional: without it, each record's queue is found from its eventSourceARN.
+    let queue_url = std::env::var(QUEUE_URL_ENV).ok();
+    let sqs = startup::sqs_client(&startup::aws_sdk_config().await);
+    let settings = Settings {
+        concurrency: config.worker.concurrency,
+        retry: RetryPolicy {
+            base: config.worker.retry_base,
+            cap: config.worker.retry_max,
+            algorithm_errors: if config.worker.retry_algorithm_errors {
+                Class::Transient
+            } else {
+                Class::Permanent
+            },
+        },
+        call_timeouts: CallTimeouts::from_config(&config),
     };
-    let client = AlgorithmClient::new(&config.downstream, api_key)?;
-    Ok(handler::Worker::new(client, config.worker.concurrency))
+    Ok(Worker::new(targets, SqsActions::new(sqs, dlq_url, queue_url), settings))
 }

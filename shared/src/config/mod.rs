@@ -10,6 +10,13 @@ use serde::Deserialize;
 
 use crate::secret::SecretRef;
 
+mod delivery;
+
+pub use delivery::{
+    Ack, AlgorithmOptions, CallbackSpec, HeaderValueSpec, HttpTargetSpec, InputMapping, Mode, OutputMode, S3Input,
+    S3Rule, TargetRef, TargetSpec, ValueSource, DOWNSTREAM,
+};
+
 /// SQS's largest message (1 MiB since August 2025).
 pub const SQS_MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 /// The largest body the ingress may accept: its base64 form plus the envelope must fit one message.
@@ -40,6 +47,8 @@ impl ConfigError {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub downstream: Downstream,
+    /// `[targets.<name>]`: more algorithm APIs and generic HTTP targets.
+    pub targets: std::collections::BTreeMap<String, TargetSpec>,
     pub routes: Vec<Route>,
     pub s3: Option<S3Settings>,
     pub ingress: IngressSettings,
@@ -60,7 +69,17 @@ pub struct Route {
     pub path: String,
     pub verify: VerifySpec,
     pub challenge: Option<Challenge>,
-    pub algorithm: AlgorithmPath,
+    /// Only matching requests are queued; the others are answered `filtered`.
+    pub filter: Option<crate::filter::Filter>,
+    pub input: InputMapping,
+    pub target: TargetRef,
+    pub mode: Mode,
+    pub ack: Option<Ack>,
+    /// How long a delivery id is remembered to drop provider retries (zero: never).
+    pub dedup_window: Duration,
+    /// FIFO queues: the message group (default: the route path).
+    pub message_group: Option<ValueSource>,
+    pub callback: Option<CallbackSpec>,
 }
 
 impl Route {
@@ -193,7 +212,8 @@ pub enum Challenge {
 
 #[derive(Debug, Clone)]
 pub struct S3Settings {
-    pub algorithm: AlgorithmPath,
+    /// Tried in order; the first match decides.
+    pub rules: Vec<S3Rule>,
 }
 
 #[derive(Debug, Clone)]
@@ -205,6 +225,12 @@ pub struct IngressSettings {
 pub struct WorkerSettings {
     /// How many records of a batch are in flight at once.
     pub concurrency: usize,
+    /// Backoff of the first retry of a transient failure; doubles with every receive.
+    pub retry_base: Duration,
+    /// The longest backoff (a target's `Retry-After` may ask for more, up to SQS's 12 hours).
+    pub retry_max: Duration,
+    /// Whether an algorithm's `{"error": ...}` answer is retried (default: dead-lettered at once).
+    pub retry_algorithm_errors: bool,
 }
 
 /// `owner/name[/version]`, as the Algorithmia API addresses an algorithm.
@@ -289,6 +315,8 @@ fn field_in_message(message: &str) -> Option<String> {
 struct RawConfig {
     #[serde(default)]
     downstream: RawDownstream,
+    #[serde(default)]
+    targets: std::collections::BTreeMap<String, delivery::RawTarget>,
     #[serde(default, rename = "route")]
     routes: Vec<RawRoute>,
     s3: Option<RawS3>,
@@ -300,10 +328,10 @@ struct RawConfig {
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct RawDownstream {
-    base_url: Option<String>,
-    api_key: Option<String>,
-    timeout_secs: Option<u64>,
+pub(super) struct RawDownstream {
+    pub(super) base_url: Option<String>,
+    pub(super) api_key: Option<String>,
+    pub(super) timeout_secs: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -320,7 +348,17 @@ struct RawRoute {
     public_url: Option<String>,
     hmac: Option<RawHmac>,
     challenge: Option<RawChallenge>,
-    algorithm: String,
+    filter: Option<toml::Value>,
+    input: Option<delivery::RawInput>,
+    target: Option<String>,
+    algorithm: Option<String>,
+    options: Option<AlgorithmOptions>,
+    mode: Option<String>,
+    deadline_secs: Option<u64>,
+    ack: Option<delivery::RawAck>,
+    dedup_window_secs: Option<u64>,
+    message_group: Option<String>,
+    callback: Option<delivery::RawCallback>,
 }
 
 #[derive(Deserialize)]
@@ -345,7 +383,14 @@ struct RawChallenge {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawS3 {
-    algorithm: String,
+    /// The default for objects no rule matches (`[s3] algorithm = ...`).
+    algorithm: Option<String>,
+    target: Option<String>,
+    options: Option<AlgorithmOptions>,
+    #[serde(default)]
+    input: S3Input,
+    #[serde(default, rename = "rule")]
+    rules: Vec<delivery::RawS3Rule>,
 }
 
 #[derive(Deserialize, Default)]
@@ -358,15 +403,19 @@ struct RawIngress {
 #[serde(deny_unknown_fields)]
 struct RawWorker {
     concurrency: Option<usize>,
+    retry_base_secs: Option<u64>,
+    retry_max_secs: Option<u64>,
+    algorithm_errors: Option<String>,
 }
 
 impl RawConfig {
     fn validate(self) -> Result<Config, ConfigError> {
         let downstream = self.downstream.validate()?;
+        let targets = delivery::targets(self.targets)?;
         let mut seen = HashSet::new();
         let mut routes = Vec::with_capacity(self.routes.len());
         for (index, raw) in self.routes.into_iter().enumerate() {
-            let route = raw.validate(index)?;
+            let route = raw.validate(index, &targets)?;
             if !seen.insert(route.path.clone()) {
                 return Err(ConfigError::new(
                     route.key("path"),
@@ -376,9 +425,7 @@ impl RawConfig {
             routes.push(route);
         }
         let s3 = match self.s3 {
-            Some(raw) => Some(S3Settings {
-                algorithm: AlgorithmPath::parse("s3.algorithm", &raw.algorithm)?,
-            }),
+            Some(raw) => Some(raw.validate(&targets)?),
             None => None,
         };
         let max_body_bytes = self.ingress.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
@@ -388,38 +435,75 @@ impl RawConfig {
                 format!("must be between 1 and {MAX_BODY_LIMIT} (what fits one SQS message once encoded)"),
             ));
         }
-        let concurrency = self.worker.concurrency.unwrap_or(10);
-        if !(1..=1000).contains(&concurrency) {
-            return Err(ConfigError::new("worker.concurrency", "must be between 1 and 1000"));
-        }
+        let worker = self.worker.validate()?;
         Ok(Config {
             downstream,
+            targets,
             routes,
             s3,
             ingress: IngressSettings { max_body_bytes },
-            worker: WorkerSettings { concurrency },
+            worker,
+        })
+    }
+}
+
+impl RawWorker {
+    fn validate(self) -> Result<WorkerSettings, ConfigError> {
+        let concurrency = self.concurrency.unwrap_or(10);
+        if !(1..=1000).contains(&concurrency) {
+            return Err(ConfigError::new("worker.concurrency", "must be between 1 and 1000"));
+        }
+        let retry_base_secs = self.retry_base_secs.unwrap_or(2);
+        if !(1..=3600).contains(&retry_base_secs) {
+            return Err(ConfigError::new("worker.retry_base_secs", "must be between 1 and 3600"));
+        }
+        let retry_max_secs = self.retry_max_secs.unwrap_or(900);
+        if !(retry_base_secs..=43_200).contains(&retry_max_secs) {
+            return Err(ConfigError::new(
+                "worker.retry_max_secs",
+                "must be between retry_base_secs and 43200",
+            ));
+        }
+        let retry_algorithm_errors = match self.algorithm_errors.as_deref().unwrap_or("permanent") {
+            "permanent" => false,
+            "transient" => true,
+            other => {
+                return Err(ConfigError::new(
+                    "worker.algorithm_errors",
+                    format!("`{other}` is not `permanent` or `transient`"),
+                ))
+            }
+        };
+        Ok(WorkerSettings {
+            concurrency,
+            retry_base: Duration::from_secs(retry_base_secs),
+            retry_max: Duration::from_secs(retry_max_secs),
+            retry_algorithm_errors,
         })
     }
 }
 
 impl RawDownstream {
     fn validate(self) -> Result<Downstream, ConfigError> {
+        self.validate_as("downstream")
+    }
+
+    /// Validates an algorithm API's settings; `table` prefixes the error keys.
+    pub(super) fn validate_as(self, table: &str) -> Result<Downstream, ConfigError> {
+        let key = |field: &str| format!("{table}.{field}");
         let text = self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
         let base_url = reqwest::Url::parse(text)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some() && !has_credentials(u))
             // The text is not echoed: a URL can carry credentials.
-            .ok_or_else(|| ConfigError::new("downstream.base_url", "must be an http(s) URL without credentials"))?;
+            .ok_or_else(|| ConfigError::new(key("base_url"), "must be an http(s) URL without credentials"))?;
         let api_key = self
             .api_key
-            .map(|t| SecretRef::parse("downstream.api_key", &t))
+            .map(|t| SecretRef::parse(&key("api_key"), &t))
             .transpose()?;
         let timeout_secs = self.timeout_secs.unwrap_or(300);
         if !(1..=3000).contains(&timeout_secs) {
-            return Err(ConfigError::new(
-                "downstream.timeout_secs",
-                "must be between 1 and 3000",
-            ));
+            return Err(ConfigError::new(key("timeout_secs"), "must be between 1 and 3000"));
         }
         Ok(Downstream {
             base_url,
@@ -430,7 +514,11 @@ impl RawDownstream {
 }
 
 impl RawRoute {
-    fn validate(self, index: usize) -> Result<Route, ConfigError> {
+    fn validate(
+        self,
+        index: usize,
+        targets: &std::collections::BTreeMap<String, TargetSpec>,
+    ) -> Result<Route, ConfigError> {
         let key = |field: &str| format!("route[{index}].{field}");
         if !self.path.starts_with('/') || self.path.contains(['?', '#', ' ']) {
             return Err(ConfigError::new(
@@ -548,6 +636,17 @@ impl RawRoute {
             }
             None => None,
         };
+        if scheme == SchemeKind::Meta && self.challenge.is_some() {
+            // Meta's GET is its own verify-token handshake; an echo would answer it unchecked.
+            return Err(ConfigError::new(
+                key("challenge"),
+                "verify = \"meta\" answers its own GET handshake",
+            ));
+        }
+        let timestamped_hmac = hmac.as_ref().is_some_and(|h| h.timestamp_header.is_some());
+        if scheme == SchemeKind::Hmac && self.tolerance_secs.is_some() && !timestamped_hmac {
+            return Err(ConfigError::new(key("tolerance_secs"), "needs `hmac.timestamp_header`"));
+        }
         let challenge = self.challenge.map(|c| c.validate(&key("challenge"))).transpose()?;
         Ok(Route {
             index,
@@ -563,16 +662,53 @@ impl RawRoute {
                 hmac,
             },
             challenge,
-            algorithm: AlgorithmPath::parse(&key("algorithm"), &self.algorithm)?,
+            filter: delivery::filter(&key("filter"), self.filter)?,
+            input: delivery::input(&key("input"), self.input)?,
+            target: delivery::target_ref(&key, self.target, self.algorithm, self.options, targets)?,
+            mode: delivery::mode(&key, self.mode, self.deadline_secs)?,
+            ack: delivery::ack(&key("ack"), self.ack)?,
+            dedup_window: Duration::from_secs(self.dedup_window_secs.unwrap_or(delivery::DEFAULT_DEDUP_WINDOW_SECS)),
+            message_group: self
+                .message_group
+                .map(|m| ValueSource::parse(&key("message_group"), &m))
+                .transpose()?,
+            callback: delivery::callback(&key("callback"), self.callback)?,
         })
     }
 }
 
-fn has_credentials(url: &reqwest::Url) -> bool {
+impl RawS3 {
+    fn validate(self, targets: &std::collections::BTreeMap<String, TargetSpec>) -> Result<S3Settings, ConfigError> {
+        let mut rules = delivery::s3_rules(self.rules, targets)?;
+        // `[s3] algorithm/target` is the catch-all after the rules.
+        if self.algorithm.is_some() || self.target.is_some() {
+            let key = |field: &str| format!("s3.{field}");
+            let target = delivery::target_ref(&key, self.target, self.algorithm, self.options, targets)?;
+            rules.push(S3Rule {
+                bucket: None,
+                prefix: String::new(),
+                suffix: String::new(),
+                target,
+                input: self.input,
+            });
+        } else if self.options.is_some() {
+            return Err(ConfigError::new("s3.options", "needs `s3.algorithm`"));
+        }
+        if rules.is_empty() {
+            return Err(ConfigError::new(
+                "s3.algorithm",
+                "set `algorithm` (or `target`) or at least one `[[s3.rule]]`",
+            ));
+        }
+        Ok(S3Settings { rules })
+    }
+}
+
+pub(super) fn has_credentials(url: &reqwest::Url) -> bool {
     !url.username().is_empty() || url.password().is_some()
 }
 
-fn header_name(key: &str, name: &str) -> Result<http::HeaderName, ConfigError> {
+pub(super) fn header_name(key: &str, name: &str) -> Result<http::HeaderName, ConfigError> {
     http::HeaderName::try_from(name).map_err(|_| ConfigError::new(key, format!("`{name}` is not a header name")))
 }
 
@@ -730,7 +866,10 @@ mod tests {
         assert_eq!(c.routes[0].verify.secrets.len(), 2);
         assert_eq!(c.routes[1].verify.scheme, SchemeKind::Token);
         assert_eq!(c.routes[1].verify.header.as_ref().unwrap(), "x-token");
-        assert_eq!(c.s3.unwrap().algorithm.as_str(), "demo/Hello/0.1.0");
+        assert_eq!(
+            c.s3.unwrap().rules[0].target.algorithm.as_ref().unwrap().as_str(),
+            "demo/Hello/0.1.0"
+        );
         assert_eq!(c.ingress.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
         assert_eq!(c.worker.concurrency, 10);
     }
@@ -840,6 +979,15 @@ mod tests {
             ("[s3]\nalgorithm = \"nope\"".into(), "s3.algorithm"),
             ("[ingress]\nmax_body_bytes = 10485760".into(), "ingress.max_body_bytes"),
             ("[worker]\nconcurrency = 0".into(), "worker.concurrency"),
+            ("[worker]\nretry_base_secs = 0".into(), "worker.retry_base_secs"),
+            (
+                "[worker]\nretry_base_secs = 10\nretry_max_secs = 5".into(),
+                "worker.retry_max_secs",
+            ),
+            (
+                "[worker]\nalgorithm_errors = \"maybe\"".into(),
+                "worker.algorithm_errors",
+            ),
             ("[workers]\nconcurrency = 1".into(), "workers"),
         ];
         for (text, key) in cases {
@@ -895,6 +1043,12 @@ mod tests {
                 "route[0].public_keys",
             ),
             ("none", "secrets = [\"env:S\"]", "route[0].secrets"),
+            ("meta", "secrets = [\"env:S\"]\nverify_token = \"env:T\"\nchallenge = { query = \"c\" }", "route[0].challenge"),
+            (
+                "hmac",
+                "secrets = [\"env:S\"]\ntolerance_secs = 60\nhmac = { header = \"x-s\", algorithm = \"sha256\", encoding = \"hex\" }",
+                "route[0].tolerance_secs",
+            ),
         ];
         for (scheme, extra, key) in cases {
             let e = route_error(scheme, extra);
@@ -963,13 +1117,23 @@ mod tests {
         );
         assert_eq!(c("challenge = { json = \"b\" }").key, "route[0].challenge.json");
         let ok = Config::from_toml(
-            "[[route]]\npath = \"/x\"\nverify = \"whatsapp\"\nalgorithm = \"a/b\"\nsecrets = [\"env:S\"]\n\
-             verify_token = \"env:T\"\nchallenge = { query = \"challenge\" }",
+            "[[route]]\npath = \"/x\"\nverify = \"cal\"\nalgorithm = \"a/b\"\nsecrets = [\"env:S\"]\n\
+             challenge = { query = \"challenge\" }",
         )
         .unwrap();
-        assert_eq!(ok.routes[0].verify.scheme, SchemeKind::Meta);
+        assert_eq!(SchemeKind::parse("whatsapp"), Some(SchemeKind::Meta));
         assert_eq!(ok.routes[0].challenge, Some(Challenge::Query("challenge".into())));
         assert_eq!(SchemeKind::parse("svix"), Some(SchemeKind::StandardWebhooks));
+    }
+
+    #[test]
+    fn the_shipped_configs_parse() {
+        let example = Config::from_toml(include_str!("../../../examples/hookrelay.toml")).unwrap();
+        assert_eq!(example.routes.len(), 5);
+        assert_eq!(example.targets.len(), 2);
+        assert_eq!(example.s3.unwrap().rules.len(), 3);
+        let dev = include_str!("../../../dev/hookrelay.toml").replace("${ALGO_URL}", "http://127.0.0.1:1");
+        Config::from_toml(&dev).unwrap();
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::time::SystemTime;
 
 use super::{
-    support::{first_match, header_str, hmac_sha256},
+    support::{first_match, hmac_sha256, required_header},
     Matched, Rejection, Scheme, SchemeSettings, WebhookRequest,
 };
 use crate::{config::ConfigError, secret::Secret};
@@ -26,11 +26,7 @@ struct Cal {
 
 impl Scheme for Cal {
     fn check(&self, request: &WebhookRequest<'_>, _now: SystemTime) -> Result<Matched, Rejection> {
-        let value = match header_str(request.headers, SIGNATURE_HEADER) {
-            Some(value) => value,
-            None if request.headers.contains_key(SIGNATURE_HEADER) => return Err(Rejection::MalformedSignature),
-            None => return Err(Rejection::MissingSignature),
-        };
+        let value = required_header(request.headers, SIGNATURE_HEADER, Rejection::MissingSignature)?;
         let mut presented = [0u8; 32];
         hex::decode_to_slice(value, &mut presented).map_err(|_| Rejection::MalformedSignature)?;
         first_match(&self.secrets, &[presented], |key| {

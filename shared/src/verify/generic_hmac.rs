@@ -18,7 +18,7 @@ use base64::{
 use hmac::{KeyInit, Mac};
 
 use super::{
-    support::{check_timestamp, first_match, header_str},
+    support::{check_timestamp, first_match, header_str, required_header},
     Matched, Rejection, Scheme, SchemeSettings, WebhookRequest,
 };
 use crate::{
@@ -121,11 +121,7 @@ impl GenericHmac {
     /// The configured header's value, without its prefix, decoded to a digest of the right size.
     fn presented_signature(&self, request: &WebhookRequest<'_>) -> Result<Vec<u8>, Rejection> {
         let name = &self.spec.header;
-        let value = match header_str(request.headers, name.as_str()) {
-            Some(value) => value,
-            None if request.headers.contains_key(name) => return Err(Rejection::MalformedSignature),
-            None => return Err(Rejection::MissingSignature),
-        };
+        let value = required_header(request.headers, name.as_str(), Rejection::MissingSignature)?;
         let encoded = value
             .strip_prefix(self.spec.prefix.as_str())
             .ok_or(Rejection::MalformedSignature)?;

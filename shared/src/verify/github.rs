@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use super::{
-    support::{first_match, header_id, header_str, hmac_sha256},
+    support::{first_match, header_id, hmac_sha256, required_header},
     Matched, Rejection, Scheme, SchemeSettings, WebhookRequest,
 };
 use crate::{config::ConfigError, secret::Secret};
@@ -24,12 +24,9 @@ pub(super) struct HubSignature {
 
 impl HubSignature {
     pub(super) fn check_signature(&self, request: &WebhookRequest<'_>) -> Result<Matched, Rejection> {
-        let header = header_str(request.headers, "x-hub-signature-256");
-        let hex_digest = match header {
-            None if request.headers.contains_key("x-hub-signature-256") => return Err(Rejection::MalformedSignature),
-            None => return Err(Rejection::MissingSignature),
-            Some(value) => value.strip_prefix("sha256=").ok_or(Rejection::MalformedSignature)?,
-        };
+        let hex_digest = required_header(request.headers, "x-hub-signature-256", Rejection::MissingSignature)?
+            .strip_prefix("sha256=")
+            .ok_or(Rejection::MalformedSignature)?;
         let mut presented = [0u8; 32];
         hex::decode_to_slice(hex_digest, &mut presented).map_err(|_| Rejection::MalformedSignature)?;
         first_match(&self.secrets, &[presented], |key| {

@@ -247,7 +247,8 @@ impl Verifier {
     /// Decides what to do with a request: deliver it, answer a handshake, or refuse it.
     pub fn verify<'a>(&self, request: WebhookRequest<'a>, clock: &dyn Clock) -> Result<Decision<'a>, Rejection> {
         if request.method != Method::POST {
-            if let Some(reply) = self.challenge.as_ref().and_then(|c| challenge::answer_get(c, &request)) {
+            let challenge = self.challenge.as_ref().filter(|_| request.method == Method::GET);
+            if let Some(reply) = challenge.and_then(|c| challenge::answer_get(c, &request)) {
                 return Ok(Decision::Reply(reply));
             }
             return self.scheme.other_method(&request).map(Decision::Reply);

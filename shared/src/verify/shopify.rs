@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
 
 use super::{
-    support::{first_match, header_id, header_str, hmac_sha256},
+    support::{first_match, header_id, hmac_sha256, required_header},
     Matched, Rejection, Scheme, SchemeSettings, WebhookRequest,
 };
 use crate::{config::ConfigError, secret::Secret};
@@ -27,11 +27,7 @@ struct Shopify {
 
 impl Scheme for Shopify {
     fn check(&self, request: &WebhookRequest<'_>, _now: SystemTime) -> Result<Matched, Rejection> {
-        let value = match header_str(request.headers, SIGNATURE_HEADER) {
-            Some(value) => value,
-            None if request.headers.contains_key(SIGNATURE_HEADER) => return Err(Rejection::MalformedSignature),
-            None => return Err(Rejection::MissingSignature),
-        };
+        let value = required_header(request.headers, SIGNATURE_HEADER, Rejection::MissingSignature)?;
         // The standard engine refuses non-canonical encodings, so one digest has one spelling.
         let presented: [u8; 32] = BASE64
             .decode(value)

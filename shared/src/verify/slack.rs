@@ -7,10 +7,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use http::HeaderMap;
-
 use super::{
-    support::{body_id, check_timestamp, first_match, header_str, hmac_sha256},
+    support::{body_id, check_timestamp, first_match, hmac_sha256, required_header},
     Matched, Rejection, Reply, Scheme, SchemeSettings, WebhookRequest,
 };
 use crate::{config::ConfigError, secret::Secret};
@@ -70,24 +68,15 @@ impl V0Signature {
     }
 
     pub(super) fn check_signature(&self, request: &WebhookRequest<'_>, now: SystemTime) -> Result<Matched, Rejection> {
-        let value = header(request.headers, self.signature_header, Rejection::MissingSignature)?;
+        let value = required_header(request.headers, self.signature_header, Rejection::MissingSignature)?;
         let hex_digest = value.strip_prefix("v0=").ok_or(Rejection::MalformedSignature)?;
         let mut presented = [0u8; 32];
         hex::decode_to_slice(hex_digest, &mut presented).map_err(|_| Rejection::MalformedSignature)?;
-        let timestamp = header(request.headers, self.timestamp_header, Rejection::MissingTimestamp)?;
+        let timestamp = required_header(request.headers, self.timestamp_header, Rejection::MissingTimestamp)?;
         check_timestamp(Some(timestamp), now, self.tolerance)?;
         first_match(&self.secrets, &[presented], |key| {
             hmac_sha256(key, &[b"v0:", timestamp.as_bytes(), b":", request.body]).to_vec()
         })
-    }
-}
-
-/// A header's text; `missing` when absent, malformed when present but not visible ASCII.
-fn header<'a>(headers: &'a HeaderMap, name: &str, missing: Rejection) -> Result<&'a str, Rejection> {
-    match header_str(headers, name) {
-        Some(value) => Ok(value),
-        None if headers.contains_key(name) => Err(Rejection::MalformedSignature),
-        None => Err(missing),
     }
 }
 

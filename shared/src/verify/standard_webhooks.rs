@@ -14,7 +14,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use http::HeaderMap;
 
 use super::{
-    support::{check_timestamp, first_match, header_id, header_str, hmac_sha256},
+    support::{check_timestamp, first_match, header_id, hmac_sha256, required_header},
     Matched, Rejection, Scheme, SchemeSettings, WebhookRequest,
 };
 use crate::{config::ConfigError, secret::Secret};
@@ -147,23 +147,17 @@ fn decode<const N: usize>(value: &str) -> Result<[u8; N], Rejection> {
     bytes.try_into().map_err(|_| Rejection::MalformedSignature)
 }
 
-/// A header's text; `missing` when absent, malformed when present but empty or not visible ASCII.
-fn header<'a>(headers: &'a HeaderMap, name: &str, missing: Rejection) -> Result<&'a str, Rejection> {
-    match header_str(headers, name) {
-        Some("") => Err(Rejection::MalformedSignature),
-        Some(value) => Ok(value),
-        None if headers.contains_key(name) => Err(Rejection::MalformedSignature),
-        None => Err(missing),
-    }
-}
-
 impl Scheme for StandardWebhooks {
     fn check(&self, request: &WebhookRequest<'_>, now: SystemTime) -> Result<Matched, Rejection> {
         let names = Names::of(request.headers);
-        let signatures = parse(header(request.headers, names.signature, Rejection::MissingSignature)?)?;
+        let signatures = parse(required_header(
+            request.headers,
+            names.signature,
+            Rejection::MissingSignature,
+        )?)?;
         // The id is part of what is signed: a signature without one cannot be checked.
-        let id = header(request.headers, names.id, Rejection::MalformedSignature)?;
-        let timestamp = header(request.headers, names.timestamp, Rejection::MissingTimestamp)?;
+        let id = required_header(request.headers, names.id, Rejection::MalformedSignature)?;
+        let timestamp = required_header(request.headers, names.timestamp, Rejection::MissingTimestamp)?;
         check_timestamp(Some(timestamp), now, self.tolerance)?;
         let signed = [id.as_bytes(), b".", timestamp.as_bytes(), b".", request.body];
 

@@ -7,7 +7,7 @@
 use std::time::{Duration, SystemTime};
 
 use super::{
-    support::{body_id, check_timestamp, first_match, header_str, hmac_sha256},
+    support::{body_id, check_timestamp, first_match, hmac_sha256, required_header},
     Matched, Rejection, Scheme, SchemeSettings, WebhookRequest,
 };
 use crate::{config::ConfigError, secret::Secret};
@@ -64,11 +64,7 @@ fn parse(header: &str) -> Result<SignatureHeader<'_>, Rejection> {
 
 impl Scheme for Stripe {
     fn check(&self, request: &WebhookRequest<'_>, now: SystemTime) -> Result<Matched, Rejection> {
-        let header = match header_str(request.headers, HEADER) {
-            Some(value) => value,
-            None if request.headers.contains_key(HEADER) => return Err(Rejection::MalformedSignature),
-            None => return Err(Rejection::MissingSignature),
-        };
+        let header = required_header(request.headers, HEADER, Rejection::MissingSignature)?;
         let parsed = parse(header)?;
         check_timestamp(parsed.timestamp, now, self.tolerance)?;
         // Signed as sent: `check_timestamp` has just refused a missing one.

@@ -14,6 +14,21 @@ pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a s
     headers.get(name)?.to_str().ok().map(str::trim)
 }
 
+/// A signature scheme's header: `missing` when absent; malformed when present but empty or not
+/// visible ASCII (a header that is there but unreadable is not the same as no header).
+pub(crate) fn required_header<'a>(
+    headers: &'a HeaderMap,
+    name: &str,
+    missing: Rejection,
+) -> Result<&'a str, Rejection> {
+    match header_str(headers, name) {
+        Some("") => Err(Rejection::MalformedSignature),
+        Some(value) => Ok(value),
+        None if headers.contains_key(name) => Err(Rejection::MalformedSignature),
+        None => Err(missing),
+    }
+}
+
 /// A header's value as an id for logs and de-duplication: bounded and printable, else ignored.
 pub(crate) fn header_id(headers: &HeaderMap, name: &str) -> Option<String> {
     header_str(headers, name).and_then(usable_id)

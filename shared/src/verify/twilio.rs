@@ -28,7 +28,7 @@ use hmac::{KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 use super::{
-    support::{ct_eq, first_match, header_id, header_str},
+    support::{ct_eq, first_match, header_id, header_str, required_header},
     Matched, Rejection, Scheme, SchemeSettings, WebhookRequest,
 };
 use crate::{config::ConfigError, secret::Secret};
@@ -90,11 +90,7 @@ struct Twilio {
 
 impl Scheme for Twilio {
     fn check(&self, request: &WebhookRequest<'_>, _now: SystemTime) -> Result<Matched, Rejection> {
-        let value = match header_str(request.headers, SIGNATURE_HEADER) {
-            Some(value) => value,
-            None if request.headers.contains_key(SIGNATURE_HEADER) => return Err(Rejection::MalformedSignature),
-            None => return Err(Rejection::MissingSignature),
-        };
+        let value = required_header(request.headers, SIGNATURE_HEADER, Rejection::MissingSignature)?;
         let presented: [u8; 20] = BASE64
             .decode(value)
             .ok()

@@ -1,0 +1,380 @@
+//! What the worker does to a record besides delivering it: hide it for a while before its next
+//! attempt (`ChangeMessageVisibility`), or dead-letter it (`SendMessage` to the DLQ). The handler
+//! depends on the [`RecordActions`] port only; [`SqsActions`] is the SQS adapter, and
+//! `memory::MemoryActions` the in-memory one of the unit tests.
+
+use std::{collections::HashMap, future::Future, sync::Mutex, time::Duration};
+
+use aws_sdk_sqs::{error::DisplayErrorContext, types::MessageAttributeValue};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// The queue a record came from and its handle, as the event gave them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordRef {
+    pub message_id: String,
+    pub receipt_handle: Option<String>,
+    /// `eventSourceARN`: `arn:aws:sqs:<region>:<account>:<name>`.
+    pub queue_arn: Option<String>,
+}
+
+/// A job that failed for good: the original body plus why, for whoever reads the DLQ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The queue message exactly as received.
+    pub body: String,
+    /// The SQS message id of the original (FIFO de-duplication).
+    pub message_id: String,
+    /// The original's FIFO message group, if any.
+    pub group_id: Option<String>,
+    /// A terse reason (`hookrelay-error`).
+    pub error: String,
+    /// The target's HTTP status, if it answered (`hookrelay-status`).
+    pub status: Option<u16>,
+    /// The job's route, if known (`hookrelay-route`).
+    pub route: Option<String>,
+    /// `ApproximateReceiveCount` (`hookrelay-attempts`).
+    pub attempts: u32,
+    /// `hookrelay-failed-at`.
+    pub failed_at: DateTime<Utc>,
+}
+
+impl DeadLetter {
+    /// The message attributes a dead letter carries: (name, SQS data type, value). Attributes
+    /// without a value are left out (SQS refuses empty ones); values are cleaned of characters
+    /// SQS does not accept and kept short.
+    pub fn attributes(&self) -> Vec<(&'static str, &'static str, String)> {
+        let mut attributes = vec![("hookrelay-error", "String", self.error.clone())];
+        if let Some(status) = self.status {
+            attributes.push(("hookrelay-status", "Number", status.to_string()));
+        }
+        if let Some(route) = &self.route {
+            attributes.push(("hookrelay-route", "String", route.clone()));
+        }
+        attributes.push(("hookrelay-attempts", "Number", self.attempts.to_string()));
+        attributes.push((
+            "hookrelay-failed-at",
+            "String",
+            self.failed_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        ));
+        attributes
+            .into_iter()
+            .map(|(name, data_type, value)| (name, data_type, attribute_text(&value)))
+            .filter(|(_, _, value)| !value.is_empty())
+            .collect()
+    }
+}
+
+/// At most 512 characters SQS accepts in an attribute (`#x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD
+/// #x10000-#x10FFFF`); others become `?`.
+fn attribute_text(value: &str) -> String {
+    const MAX_CHARS: usize = 512;
+    value
+        .trim()
+        .chars()
+        .take(MAX_CHARS)
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => '?',
+            c => c,
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ActionError(pub String);
+
+/// What the handler may do to a record besides delivering it.
+pub trait RecordActions: Send + Sync {
+    /// Hide the record for `delay` before its next attempt (it is reported failed as well).
+    fn retry_later(&self, record: &RecordRef, delay: Duration) -> impl Future<Output = Result<(), ActionError>> + Send;
+
+    /// Put the job on the dead-letter queue; `Ok` only once SQS has accepted it.
+    fn dead_letter(&self, letter: &DeadLetter) -> impl Future<Output = Result<(), ActionError>> + Send;
+}
+
+/// The SQS adapter, built once at cold start.
+#[derive(Debug)]
+pub struct SqsActions {
+    client: aws_sdk_sqs::Client,
+    dlq_url: String,
+    /// `HOOKRELAY_QUEUE_URL`: the jobs queue, used for its own records without a lookup.
+    queue_url: Option<String>,
+    /// Queue URLs found with `GetQueueUrl`, by queue ARN, for the life of the process.
+    urls: Mutex<HashMap<String, String>>,
+}
+
+impl SqsActions {
+    pub fn new(client: aws_sdk_sqs::Client, dlq_url: String, queue_url: Option<String>) -> Self {
+        SqsActions {
+            client,
+            dlq_url,
+            queue_url: queue_url.filter(|url| !url.is_empty()),
+            urls: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The URL of the queue a record came from: `HOOKRELAY_QUEUE_URL` when it names that queue
+    /// (or the record has no ARN), else `GetQueueUrl` for the ARN's queue, cached.
+    async fn queue_url_for(&self, arn: Option<&str>) -> Result<String, ActionError> {
+        let queue = arn.and_then(QueueArn::parse);
+        if let Some(url) = &self.queue_url {
+            if queue.as_ref().is_none_or(|q| url_names_queue(url, q.name)) {
+                return Ok(url.clone());
+            }
+        }
+        let (Some(arn), Some(queue)) = (arn, queue) else {
+            return Err(ActionError(format!(
+                "no queue URL: eventSourceARN {arn:?} is not an SQS queue ARN and HOOKRELAY_QUEUE_URL is not set"
+            )));
+        };
+        if let Some(url) = self.urls.lock().unwrap_or_else(|e| e.into_inner()).get(arn) {
+            return Ok(url.clone());
+        }
+        let output = self
+            .client
+            .get_queue_url()
+            .queue_name(queue.name)
+            .queue_owner_aws_account_id(queue.account)
+            .send()
+            .await
+            .map_err(|e| ActionError(format!("GetQueueUrl {}: {}", queue.name, DisplayErrorContext(e))))?;
+        let url = output
+            .queue_url
+            .ok_or_else(|| ActionError(format!("GetQueueUrl {}: no URL in the answer", queue.name)))?;
+        self.urls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(arn.to_owned(), url.clone());
+        Ok(url)
+    }
+}
+
+impl RecordActions for SqsActions {
+    async fn retry_later(&self, record: &RecordRef, delay: Duration) -> Result<(), ActionError> {
+        let receipt_handle = record
+            .receipt_handle
+            .as_deref()
+            .ok_or_else(|| ActionError("the record has no receipt handle".into()))?;
+        let queue_url = self.queue_url_for(record.queue_arn.as_deref()).await?;
+        let seconds = delay.min(shared::retry::SQS_MAX_VISIBILITY).as_secs() as i32;
+        self.client
+            .change_message_visibility()
+            .queue_url(queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(seconds)
+            .send()
+            .await
+            .map_err(|e| ActionError(format!("ChangeMessageVisibility: {}", DisplayErrorContext(e))))?;
+        Ok(())
+    }
+
+    async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), ActionError> {
+        let mut request = self
+            .client
+            .send_message()
+            .queue_url(&self.dlq_url)
+            .message_body(&letter.body);
+        for (name, data_type, value) in letter.attributes() {
+            let attribute = MessageAttributeValue::builder()
+                .data_type(data_type)
+                .string_value(value)
+                .build()
+                .map_err(|e| ActionError(format!("message attribute {name}: {e}")))?;
+            request = request.message_attributes(name, attribute);
+        }
+        if self.dlq_url.ends_with(".fifo") {
+            // A FIFO DLQ needs a group (the original's keeps related jobs in order) and a
+            // de-duplication id (the original's message id: a repeated dead-lettering is dropped).
+            request = request
+                .message_group_id(letter.group_id.as_deref().unwrap_or("hookrelay-dead-letters"))
+                .message_deduplication_id(shared::queue::dedup_id(&letter.message_id));
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| ActionError(format!("SendMessage to the DLQ: {}", DisplayErrorContext(e))))?;
+        Ok(())
+    }
+}
+
+/// The parts of `arn:<partition>:sqs:<region>:<account>:<name>` a queue lookup needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct QueueArn<'a> {
+    account: &'a str,
+    name: &'a str,
+}
+
+impl<'a> QueueArn<'a> {
+    fn parse(arn: &'a str) -> Option<QueueArn<'a>> {
+        let parts: Vec<&str> = arn.split(':').collect();
+        match parts.as_slice() {
+            ["arn", _partition, "sqs", _region, account, name] if !account.is_empty() && !name.is_empty() => {
+                Some(QueueArn { account, name })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Whether a queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`) is queue `name`.
+fn url_names_queue(url: &str, name: &str) -> bool {
+    url.trim_end_matches('/').rsplit('/').next() == Some(name)
+}
+
+/// An in-memory adapter for the handler's unit tests.
+#[cfg(test)]
+pub mod memory {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    #[derive(Debug, Default)]
+    pub struct MemoryActions {
+        /// (message id, delay) of every visibility change.
+        pub retries: Mutex<Vec<(String, Duration)>>,
+        pub dead_letters: Mutex<Vec<DeadLetter>>,
+        /// When set, every dead-lettering fails as if SQS were down.
+        pub dlq_down: AtomicBool,
+        /// When set, every visibility change fails.
+        pub visibility_down: AtomicBool,
+    }
+
+    impl MemoryActions {
+        pub fn retries(&self) -> Vec<(String, Duration)> {
+            let mut retries = self.retries.lock().unwrap().clone();
+            retries.sort();
+            retries
+        }
+
+        pub fn dead_letters(&self) -> Vec<DeadLetter> {
+            let mut letters = self.dead_letters.lock().unwrap().clone();
+            letters.sort_by(|a, b| a.message_id.cmp(&b.message_id));
+            letters
+        }
+    }
+
+    impl RecordActions for MemoryActions {
+        async fn retry_later(&self, record: &RecordRef, delay: Duration) -> Result<(), ActionError> {
+            if self.visibility_down.load(Ordering::SeqCst) {
+                return Err(ActionError("visibility switched off".into()));
+            }
+            self.retries.lock().unwrap().push((record.message_id.clone(), delay));
+            Ok(())
+        }
+
+        async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), ActionError> {
+            if self.dlq_down.load(Ordering::SeqCst) {
+                return Err(ActionError("DLQ switched off".into()));
+            }
+            self.dead_letters.lock().unwrap().push(letter.clone());
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_arns_are_parsed() {
+        assert_eq!(
+            QueueArn::parse("arn:aws:sqs:eu-west-1:123456789012:hookrelay-jobs"),
+            Some(QueueArn {
+                account: "123456789012",
+                name: "hookrelay-jobs"
+            })
+        );
+        assert_eq!(
+            QueueArn::parse("arn:aws-cn:sqs:cn-north-1:123456789012:jobs.fifo").map(|q| q.name),
+            Some("jobs.fifo")
+        );
+        for bad in [
+            "",
+            "arn:aws:sns:eu-west-1:123456789012:topic",
+            "arn:aws:sqs:eu-west-1:123456789012",
+            "arn:aws:sqs:eu-west-1::name",
+            "arn:aws:sqs:eu-west-1:123456789012:",
+            "arn:aws:sqs:eu-west-1:1:a:b",
+        ] {
+            assert_eq!(QueueArn::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn queue_urls_are_matched_by_name() {
+        let url = "https://sqs.eu-west-1.amazonaws.com/123456789012/hookrelay-jobs";
+        assert!(url_names_queue(url, "hookrelay-jobs"));
+        assert!(url_names_queue(&format!("{url}/"), "hookrelay-jobs"));
+        assert!(!url_names_queue(url, "hookrelay-jobs-2"));
+        assert!(!url_names_queue(url, "jobs"));
+    }
+
+    #[tokio::test]
+    async fn the_configured_queue_url_serves_its_own_queue_without_a_lookup() {
+        let sdk = aws_sdk_sqs::Config::builder()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .region(aws_sdk_sqs::config::Region::new("eu-west-1"))
+            .build();
+        let url = "https://sqs.eu-west-1.amazonaws.com/123456789012/hookrelay-jobs";
+        let actions = SqsActions::new(aws_sdk_sqs::Client::from_conf(sdk), "dlq".into(), Some(url.into()));
+        let arn = "arn:aws:sqs:eu-west-1:123456789012:hookrelay-jobs";
+        assert_eq!(actions.queue_url_for(Some(arn)).await.unwrap(), url);
+        assert_eq!(actions.queue_url_for(None).await.unwrap(), url);
+        // Another queue's record is looked up instead (here it fails: no credentials, no network).
+        actions.urls.lock().unwrap().insert(
+            "arn:aws:sqs:eu-west-1:123456789012:other".into(),
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/other".into(),
+        );
+        assert_eq!(
+            actions
+                .queue_url_for(Some("arn:aws:sqs:eu-west-1:123456789012:other"))
+                .await
+                .unwrap(),
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/other",
+            "cached per ARN"
+        );
+        let none = SqsActions::new(actions.client.clone(), "dlq".into(), None);
+        assert!(none.queue_url_for(Some("not an arn")).await.is_err());
+    }
+
+    #[test]
+    fn dead_letter_attributes() {
+        let letter = DeadLetter {
+            body: "{}".into(),
+            message_id: "m1".into(),
+            group_id: None,
+            error: "algorithm API answered 400:\u{0}bad input".into(),
+            status: Some(400),
+            route: Some("/hooks/github".into()),
+            attempts: 1,
+            failed_at: DateTime::parse_from_rfc3339("2026-11-23T15:00:00.123Z")
+                .unwrap()
+                .with_timezone(&Utc),
+        };
+        assert_eq!(
+            letter.attributes(),
+            [
+                (
+                    "hookrelay-error",
+                    "String",
+                    "algorithm API answered 400:?bad input".into()
+                ),
+                ("hookrelay-status", "Number", "400".into()),
+                ("hookrelay-route", "String", "/hooks/github".into()),
+                ("hookrelay-attempts", "Number", "1".into()),
+                ("hookrelay-failed-at", "String", "2026-11-23T15:00:00.123Z".into()),
+            ]
+        );
+        let poison = DeadLetter {
+            status: None,
+            route: Some("  ".into()),
+            error: "x".repeat(2000),
+            ..letter
+        };
+        let names: Vec<_> = poison.attributes().iter().map(|(n, _, _)| *n).collect();
+        assert_eq!(names, ["hookrelay-error", "hookrelay-attempts", "hookrelay-failed-at"]);
+        assert_eq!(poison.attributes()[0].2.chars().count(), 512);
+    }
+}

@@ -1,0 +1,166 @@
+//! The `hookrelay` operator CLI:
+//! - `hookrelay check-config <file>` validates a config offline, exactly as the functions do at
+//!   cold start, and prints what it routes where. Secrets are not resolved (no AWS access needed).
+//! - `hookrelay redrive <dlq-url> <queue-url>` moves dead-lettered jobs back, unchanged, once their
+//!   cause is fixed (standard AWS environment: region, credentials, `AWS_ENDPOINT_URL`).
+
+use std::process::ExitCode;
+
+use shared::config::{Config, InputMapping, Mode, S3Input};
+
+const USAGE: &str = "usage: hookrelay check-config <config.toml>\n       hookrelay redrive <dlq-url> <queue-url>";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["check-config", path] => check_config(path),
+        ["redrive", from, to] => redrive(from, to),
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn redrive(from: &str, to: &str) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let client = aws_sdk_sqs::Client::new(&shared::startup::aws_sdk_config().await);
+        match shared::redrive::redrive(&client, from, to, usize::MAX).await {
+            Ok(moved) => {
+                println!("moved {moved} message(s) from {from} to {to}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+fn check_config(path: &str) -> ExitCode {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("cannot read {path}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match Config::from_toml(&text) {
+        Ok(config) => {
+            print!("{}", describe(&config));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{path}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn describe(config: &Config) -> String {
+    let mut rows = vec![["path", "verify", "target", "mode", "filter", "input", "dedup"].map(String::from)];
+    for route in &config.routes {
+        let target = match &route.target.algorithm {
+            Some(algorithm) => format!("{}:{algorithm}", route.target.name),
+            None => route.target.name.clone(),
+        };
+        let mode = match route.mode {
+            Mode::Async => "async".to_owned(),
+            Mode::Sync { deadline } => format!("sync {}s", deadline.as_secs()),
+        };
+        let input = match &route.input {
+            InputMapping::Body => "body".to_owned(),
+            InputMapping::Pointer(p) => p.clone(),
+            InputMapping::Template(fields) => format!("template({})", fields.len()),
+        };
+        rows.push([
+            route.path.clone(),
+            format!("{:?}", route.verify.scheme).to_lowercase(),
+            target,
+            mode,
+            if route.filter.is_some() { "yes" } else { "-" }.to_owned(),
+            input,
+            format!("{}s", route.dedup_window.as_secs()),
+        ]);
+    }
+    let mut out = format!("{} route(s)\n{}", config.routes.len(), table(&rows));
+    if let Some(s3) = &config.s3 {
+        let mut rows = vec![["bucket", "prefix", "suffix", "target", "input"].map(String::from)];
+        for rule in &s3.rules {
+            let input = match rule.input {
+                S3Input::Key => "key",
+                S3Input::Uri => "uri",
+                S3Input::Record => "record",
+            };
+            rows.push([
+                rule.bucket.clone().unwrap_or_else(|| "*".into()),
+                rule.prefix.clone(),
+                rule.suffix.clone(),
+                format!(
+                    "{}:{}",
+                    rule.target.name,
+                    rule.target.algorithm.as_ref().map_or("", |a| a.as_str())
+                ),
+                input.to_owned(),
+            ]);
+        }
+        out.push_str(&format!(
+            "\n{} S3 rule(s), first match wins\n{}",
+            s3.rules.len(),
+            table(&rows)
+        ));
+    }
+    out
+}
+
+fn table<const N: usize>(rows: &[[String; N]]) -> String {
+    let widths: Vec<usize> = (0..N)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_routes_and_rules() {
+        let config = Config::from_toml(
+            r#"
+            [[route]]
+            path = "/hooks/github"
+            verify = "github"
+            secrets = ["env:S"]
+            algorithm = "demo/Hello/0.1.0"
+            filter = { headers = { "x-github-event" = ["push"] } }
+            mode = "sync"
+            [s3]
+            algorithm = "demo/Hello"
+            "#,
+        )
+        .unwrap();
+        let text = describe(&config);
+        assert!(text.contains("1 route(s)"), "{text}");
+        assert!(
+            text.contains("/hooks/github  github  downstream:demo/Hello/0.1.0  sync 25s  yes     body   300s"),
+            "{text}"
+        );
+        let s3_row = ["*", "downstream:demo/Hello", "key"];
+        assert!(text.lines().any(|l| l.split_whitespace().eq(s3_row)), "{text}");
+    }
+}

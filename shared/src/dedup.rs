@@ -1,0 +1,170 @@
+//! Remembering deliveries so provider retries are queued once.
+//!
+//! Standard SQS queues do not de-duplicate, so the ingress keeps a small ledger (a DynamoDB table
+//! with TTL) of the delivery ids it has queued. The ledger is consulted before queueing and
+//! written after SQS accepted the message: a failure anywhere can only ever cause a duplicate
+//! (which the downstream's `Idempotency-Key` absorbs), never a lost webhook. Writing first would
+//! make the reverse trade: a claim whose message never reached SQS would swallow the retry.
+
+use std::{
+    future::Future,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+pub const DEDUP_TABLE_ENV: &str = "HOOKRELAY_DEDUP_TABLE";
+
+#[derive(Debug, thiserror::Error)]
+#[error("de-duplication ledger unavailable: {0}")]
+pub struct LedgerError(String);
+
+/// Which deliveries were queued recently, keyed by route and delivery id.
+pub trait DeliveryLedger: Send + Sync {
+    /// The job id recorded for `key`, if it has not expired by `now`.
+    fn seen(&self, key: &str, now: SystemTime) -> impl Future<Output = Result<Option<String>, LedgerError>> + Send;
+
+    /// Remembers `key` as queued under `job_id` until `expires`.
+    fn record(
+        &self,
+        key: &str,
+        job_id: &str,
+        expires: SystemTime,
+    ) -> impl Future<Output = Result<(), LedgerError>> + Send;
+}
+
+/// No ledger configured: every delivery is new.
+impl<L: DeliveryLedger> DeliveryLedger for Option<L> {
+    async fn seen(&self, key: &str, now: SystemTime) -> Result<Option<String>, LedgerError> {
+        match self {
+            Some(ledger) => ledger.seen(key, now).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn record(&self, key: &str, job_id: &str, expires: SystemTime) -> Result<(), LedgerError> {
+        match self {
+            Some(ledger) => ledger.record(key, job_id, expires).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Table schema: partition key `pk` (S); `job_id` (S); `expires_at` (N, epoch seconds, the TTL attribute).
+#[derive(Debug, Clone)]
+pub struct DynamoLedger {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoLedger {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        DynamoLedger {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+fn epoch_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs()
+}
+
+impl DeliveryLedger for DynamoLedger {
+    async fn seen(&self, key: &str, now: SystemTime) -> Result<Option<String>, LedgerError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(key.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| LedgerError(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()))?;
+        let Some(item) = output.item else { return Ok(None) };
+        // TTL deletion is lazy (up to days late): expiry is checked here, not left to DynamoDB.
+        let expires = item
+            .get("expires_at")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<u64>().ok());
+        if expires.is_none_or(|e| e <= epoch_secs(now)) {
+            return Ok(None);
+        }
+        Ok(item
+            .get("job_id")
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .or_else(|| Some(String::new())))
+    }
+
+    async fn record(&self, key: &str, job_id: &str, expires: SystemTime) -> Result<(), LedgerError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", AttributeValue::S(key.to_owned()))
+            .item("job_id", AttributeValue::S(job_id.to_owned()))
+            .item("expires_at", AttributeValue::N(epoch_secs(expires).to_string()))
+            .send()
+            .await
+            .map_err(|e| LedgerError(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()))?;
+        Ok(())
+    }
+}
+
+/// An in-memory ledger for unit tests of the handlers.
+pub mod memory {
+    use std::{collections::HashMap, sync::Mutex};
+
+    use super::*;
+
+    #[derive(Debug, Default)]
+    pub struct MemoryLedger {
+        entries: Mutex<HashMap<String, (String, SystemTime)>>,
+    }
+
+    impl DeliveryLedger for MemoryLedger {
+        async fn seen(&self, key: &str, now: SystemTime) -> Result<Option<String>, LedgerError> {
+            let entries = self.entries.lock().unwrap();
+            Ok(entries
+                .get(key)
+                .filter(|(_, expires)| *expires > now)
+                .map(|(id, _)| id.clone()))
+        }
+
+        async fn record(&self, key: &str, job_id: &str, expires: SystemTime) -> Result<(), LedgerError> {
+            self.entries
+                .lock()
+                .unwrap()
+                .insert(key.to_owned(), (job_id.to_owned(), expires));
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{memory::MemoryLedger, *};
+
+    #[tokio::test]
+    async fn entries_expire() {
+        let ledger = MemoryLedger::default();
+        let t0 = UNIX_EPOCH + Duration::from_secs(1000);
+        assert_eq!(ledger.seen("k", t0).await.unwrap(), None);
+        ledger
+            .record("k", "job-1", t0 + Duration::from_secs(300))
+            .await
+            .unwrap();
+        assert_eq!(
+            ledger
+                .seen("k", t0 + Duration::from_secs(299))
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("job-1")
+        );
+        assert_eq!(ledger.seen("k", t0 + Duration::from_secs(300)).await.unwrap(), None);
+        let off: Option<MemoryLedger> = None;
+        off.record("k", "j", t0 + Duration::from_secs(9)).await.unwrap();
+        assert_eq!(off.seen("k", t0).await.unwrap(), None);
+    }
+}

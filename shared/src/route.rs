@@ -1,0 +1,283 @@
+//! Routing: finding a request's route, the view filters look at, input mapping and FIFO groups.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use crate::{
+    config::{InputMapping, Route, ValueSource},
+    verify::Verified,
+};
+
+/// Paths are matched exactly, except that one trailing slash does not make a different route.
+pub fn normalize_path(path: &str) -> &str {
+    match path.strip_suffix('/') {
+        Some(stripped) if !stripped.is_empty() => stripped,
+        _ => path,
+    }
+}
+
+/// Routes by normalised path, built once at cold start.
+pub struct RouteTable<T> {
+    routes: HashMap<String, T>,
+}
+
+impl<T> RouteTable<T> {
+    pub fn new(entries: impl IntoIterator<Item = (String, T)>) -> Self {
+        RouteTable {
+            routes: entries
+                .into_iter()
+                .map(|(path, t)| (normalize_path(&path).to_owned(), t))
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Option<&T> {
+        self.routes.get(normalize_path(path))
+    }
+}
+
+/// A verified request as filters and input templates see it. The body is parsed at most once.
+pub struct RequestView<'a> {
+    verified: &'a Verified<'a>,
+    path: &'a str,
+    body: Option<Value>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InputError {
+    #[error("input mapping needs a JSON body")]
+    BodyNotJson,
+}
+
+impl<'a> RequestView<'a> {
+    pub fn new(verified: &'a Verified<'a>, path: &'a str) -> Self {
+        RequestView {
+            verified,
+            path,
+            body: parse_body(verified),
+        }
+    }
+
+    /// `{"method", "path", "query": {..}, "headers": {..}, "body": ..}` for [`crate::filter::Filter`].
+    pub fn filter_event(&self) -> Value {
+        let mut event = Map::new();
+        event.insert("method".into(), self.verified.method().as_str().into());
+        event.insert("path".into(), self.path.into());
+        event.insert("query".into(), Value::Object(self.query_map()));
+        let mut headers = Map::new();
+        for (name, value) in self.verified.headers() {
+            if let Ok(value) = value.to_str() {
+                headers.entry(name.as_str()).or_insert_with(|| value.into());
+            }
+        }
+        event.insert("headers".into(), Value::Object(headers));
+        if let Some(body) = &self.body {
+            event.insert("body".into(), body.clone());
+        }
+        Value::Object(event)
+    }
+
+    fn query_map(&self) -> Map<String, Value> {
+        let mut query = Map::new();
+        for (name, value) in form_pairs(self.verified.query().unwrap_or("")) {
+            query.entry(name).or_insert(Value::String(value));
+        }
+        query
+    }
+
+    fn value_of(&self, source: &ValueSource) -> Value {
+        match source {
+            ValueSource::Pointer(pointer) => self
+                .body
+                .as_ref()
+                .and_then(|b| b.pointer(pointer))
+                .cloned()
+                .unwrap_or(Value::Null),
+            ValueSource::Header(name) => self
+                .verified
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map_or(Value::Null, Value::from),
+            ValueSource::Query(name) => self.query_map().remove(name).unwrap_or(Value::Null),
+            ValueSource::Method => self.verified.method().as_str().into(),
+            ValueSource::Path => self.path.into(),
+            ValueSource::DeliveryId => self.verified.delivery_id().map_or(Value::Null, Value::from),
+        }
+    }
+
+    /// The bytes the target receives. `None` means the raw body, unchanged (no copy).
+    pub fn input(&self, mapping: &InputMapping) -> Result<Option<Vec<u8>>, InputError> {
+        let value = match mapping {
+            InputMapping::Body => return Ok(None),
+            InputMapping::Pointer(pointer) => {
+                let body = self.body.as_ref().ok_or(InputError::BodyNotJson)?;
+                body.pointer(pointer).cloned().unwrap_or(Value::Null)
+            }
+            InputMapping::Template(fields) => {
+                if self.body.is_none() && fields.iter().any(|(_, s)| matches!(s, ValueSource::Pointer(_))) {
+                    return Err(InputError::BodyNotJson);
+                }
+                Value::Object(
+                    fields
+                        .iter()
+                        .map(|(name, source)| (name.clone(), self.value_of(source)))
+                        .collect(),
+                )
+            }
+        };
+        Ok(Some(
+            serde_json::to_vec(&value).expect("a JSON value always serialises"),
+        ))
+    }
+
+    /// The FIFO message group for this request: the route's `message_group`, else its path.
+    pub fn message_group(&self, route: &Route) -> String {
+        let group = route.message_group.as_ref().map(|s| match self.value_of(s) {
+            Value::String(s) => s,
+            Value::Null => String::new(),
+            other => other.to_string(),
+        });
+        // SQS: 1-128 characters of alphanumerics and punctuation.
+        let group: String = group
+            .unwrap_or_else(|| route.path.clone())
+            .chars()
+            .filter(|c| c.is_ascii_graphic())
+            .take(128)
+            .collect();
+        if group.is_empty() {
+            route.path.clone()
+        } else {
+            group
+        }
+    }
+}
+
+/// The JSON body, or a form body as an object of its fields, or nothing.
+fn parse_body(verified: &Verified<'_>) -> Option<Value> {
+    let body = verified.body();
+    if let Ok(value) = serde_json::from_slice::<Value>(body) {
+        return Some(value);
+    }
+    let is_form = verified
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    let text = std::str::from_utf8(body).ok().filter(|_| is_form)?;
+    let mut fields = Map::new();
+    for (name, value) in form_pairs(text) {
+        fields.entry(name).or_insert(Value::String(value));
+    }
+    Some(Value::Object(fields))
+}
+
+fn form_pairs(text: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    text.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (form_decode(k), form_decode(v))
+    })
+}
+
+fn form_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(&text.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        config::Config,
+        verify::{testing::*, SystemClock, Verifier},
+    };
+
+    fn route(extra: &str) -> Route {
+        let text = format!("[[route]]\npath = \"/hooks/x\"\nverify = \"none\"\nalgorithm = \"a/b\"\n{extra}");
+        Config::from_toml(&text).unwrap().routes.remove(0)
+    }
+
+    fn with_view<R>(body: &[u8], pairs: &[(&str, &str)], f: impl FnOnce(&RequestView<'_>) -> R) -> R {
+        let h = headers(pairs);
+        let mut request = post(&h, body);
+        request.query = Some("a=1&b=x+y");
+        let verifier = Verifier::none_for_tests();
+        let verified = delivered(verifier.verify(request, &SystemClock)).unwrap();
+        f(&RequestView::new(&verified, "/hooks/x"))
+    }
+
+    #[test]
+    fn paths_ignore_one_trailing_slash() {
+        let table = RouteTable::new([("/hooks/a/".to_owned(), 1), ("/".to_owned(), 2)]);
+        assert_eq!(table.get("/hooks/a"), Some(&1));
+        assert_eq!(table.get("/hooks/a/"), Some(&1));
+        assert_eq!(table.get("/"), Some(&2));
+        assert_eq!(table.get("/hooks/a//"), None);
+        assert_eq!(table.get("/hooks"), None);
+    }
+
+    #[test]
+    fn the_filter_event_has_every_part() {
+        let event = with_view(br#"{"ref":"refs/heads/main"}"#, &[("x-github-event", "push")], |v| {
+            v.filter_event()
+        });
+        assert_eq!(
+            event,
+            serde_json::json!({
+                "method": "POST", "path": "/hooks/x", "query": {"a": "1", "b": "x y"},
+                "headers": {"x-github-event": "push"}, "body": {"ref": "refs/heads/main"}
+            })
+        );
+        let form = with_view(
+            b"Digits=1234&From=%2B1",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            |v| v.filter_event(),
+        );
+        assert_eq!(form["body"], serde_json::json!({"Digits": "1234", "From": "+1"}));
+        let binary = with_view(&[0xff, 0x00], &[], |v| v.filter_event());
+        assert!(binary.get("body").is_none());
+    }
+
+    #[test]
+    fn input_mappings() {
+        let body = br#"{"repository":{"full_name":"o/r"},"n":[1,2]}"#;
+        let pairs = [("x-github-event", "push")];
+        assert_eq!(with_view(body, &pairs, |v| v.input(&InputMapping::Body)), Ok(None));
+        let pointer = route("input = \"/repository\"").input;
+        assert_eq!(
+            with_view(body, &pairs, |v| v.input(&pointer)).unwrap().unwrap(),
+            br#"{"full_name":"o/r"}"#
+        );
+        let missing = route("input = \"/nope\"").input;
+        assert_eq!(
+            with_view(body, &pairs, |v| v.input(&missing)).unwrap().unwrap(),
+            b"null"
+        );
+        let template = route(
+            "input = { repo = \"/repository/full_name\", event = \"header:x-github-event\", q = \"query:b\", m = \"method\" }",
+        )
+        .input;
+        let out = with_view(body, &pairs, |v| v.input(&template)).unwrap().unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&out).unwrap(),
+            serde_json::json!({"repo": "o/r", "event": "push", "q": "x y", "m": "POST"})
+        );
+        assert_eq!(
+            with_view(b"not json", &pairs, |v| v.input(&pointer)),
+            Err(InputError::BodyNotJson)
+        );
+        let headers_only = route("input = { event = \"header:x-github-event\" }").input;
+        assert!(with_view(b"not json", &pairs, |v| v.input(&headers_only)).is_ok());
+    }
+
+    #[test]
+    fn message_groups() {
+        let by_repo = route("message_group = \"/repository/full_name\"");
+        let body = br#"{"repository":{"full_name":"o/r"}}"#;
+        assert_eq!(with_view(body, &[], |v| v.message_group(&by_repo)), "o/r");
+        assert_eq!(with_view(b"{}", &[], |v| v.message_group(&by_repo)), "/hooks/x");
+        assert_eq!(with_view(body, &[], |v| v.message_group(&route(""))), "/hooks/x");
+    }
+}

@@ -1,0 +1,171 @@
+//! The delivery port ([`JobTarget`]) and the registry of configured targets behind it:
+//! `[downstream]` and every `[targets.<name>]` (algorithm APIs and generic HTTP endpoints).
+
+use std::{collections::BTreeMap, future::Future};
+
+use http::{header, HeaderMap, HeaderValue};
+
+use crate::{
+    algorithm::{content_type_for, raw_answer, transport_error, AlgorithmClient, CallError, Delivered},
+    config::{Config, ConfigError, HeaderValueSpec, HttpTargetSpec, TargetSpec, DOWNSTREAM},
+    envelope::Envelope,
+    secret::SecretResolver,
+};
+
+/// Where a job is delivered. The worker (and the ingress in sync mode) depend on this trait only.
+pub trait JobTarget: Send + Sync {
+    fn deliver(&self, envelope: &Envelope) -> impl Future<Output = Result<Delivered, CallError>> + Send;
+}
+
+/// Every configured target, with clients built (and secrets resolved) once at cold start.
+#[derive(Debug)]
+pub struct Targets {
+    downstream: AlgorithmClient,
+    named: BTreeMap<String, Client>,
+}
+
+#[derive(Debug)]
+enum Client {
+    Algorithm(AlgorithmClient),
+    Http(HttpTarget),
+}
+
+impl Targets {
+    pub async fn from_config(config: &Config, resolver: &SecretResolver) -> Result<Targets, ConfigError> {
+        let downstream = algorithm_client(&config.downstream, DOWNSTREAM, resolver).await?;
+        let mut named = BTreeMap::new();
+        for (name, spec) in &config.targets {
+            let client = match spec {
+                TargetSpec::Algorithm(api) => {
+                    Client::Algorithm(algorithm_client(api, &format!("targets.{name}"), resolver).await?)
+                }
+                TargetSpec::Http(spec) => Client::Http(HttpTarget::new(name, spec, resolver).await?),
+            };
+            named.insert(name.clone(), client);
+        }
+        Ok(Targets { downstream, named })
+    }
+}
+
+async fn algorithm_client(
+    api: &crate::config::Downstream,
+    table: &str,
+    resolver: &SecretResolver,
+) -> Result<AlgorithmClient, ConfigError> {
+    let key = match &api.api_key {
+        Some(reference) => Some(resolver.resolve(&format!("{table}.api_key"), reference).await?),
+        None => None,
+    };
+    AlgorithmClient::new(api, key).map_err(|e| ConfigError::new(e.key.replacen(DOWNSTREAM, table, 1), e.reason))
+}
+
+impl JobTarget for Targets {
+    async fn deliver(&self, envelope: &Envelope) -> Result<Delivered, CallError> {
+        let input = envelope
+            .payload
+            .to_bytes()
+            .map_err(|e| CallError::BadJob(e.to_string()))?;
+        let target = &envelope.target;
+        let client = match target.name.as_str() {
+            DOWNSTREAM => Some(&self.downstream),
+            name => match self.named.get(name) {
+                Some(Client::Algorithm(client)) => Some(client),
+                Some(Client::Http(http)) => return http.send(input, envelope).await,
+                None => return Err(CallError::BadJob(format!("unknown target `{name}`"))),
+            },
+        };
+        let (Some(client), Some(algorithm)) = (client, &target.algorithm) else {
+            return Err(CallError::BadJob(format!(
+                "target `{}` needs an algorithm",
+                target.name
+            )));
+        };
+        client.call(algorithm, &target.options, input, &envelope.id).await
+    }
+}
+
+/// A generic HTTP endpoint: the job's input as the body, plus configured headers.
+pub struct HttpTarget {
+    http: reqwest::Client,
+    url: reqwest::Url,
+    method: http::Method,
+    headers: HeaderMap,
+}
+
+impl std::fmt::Debug for HttpTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTarget")
+            .field("url", &self.url.as_str())
+            .field("headers", &"<redacted>")
+            .finish()
+    }
+}
+
+impl HttpTarget {
+    async fn new(name: &str, spec: &HttpTargetSpec, resolver: &SecretResolver) -> Result<HttpTarget, ConfigError> {
+        let mut headers = HeaderMap::new();
+        for (header, value) in &spec.headers {
+            let key = format!("targets.{name}.headers.{header}");
+            let value = match value {
+                HeaderValueSpec::Literal(text) => HeaderValue::from_str(text),
+                HeaderValueSpec::Secret(reference) => {
+                    let secret = resolver.resolve(&key, reference).await?;
+                    HeaderValue::from_bytes(secret.expose()).map(|mut v| {
+                        v.set_sensitive(true);
+                        v
+                    })
+                }
+            }
+            .map_err(|_| ConfigError::new(&key, "is not a valid header value"))?;
+            headers.insert(header.clone(), value);
+        }
+        let http = reqwest::Client::builder()
+            .timeout(spec.timeout)
+            .user_agent(concat!("hookrelay/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ConfigError::new(format!("targets.{name}"), format!("cannot build the HTTP client: {e}")))?;
+        Ok(HttpTarget {
+            http,
+            url: spec.url.clone(),
+            method: spec.method.clone(),
+            headers,
+        })
+    }
+
+    async fn send(&self, input: Vec<u8>, envelope: &Envelope) -> Result<Delivered, CallError> {
+        let content_type = envelope
+            .content_type
+            .clone()
+            .unwrap_or_else(|| content_type_for(&input).to_owned());
+        let response = self
+            .http
+            .request(self.method.clone(), self.url.clone())
+            .headers(self.headers.clone())
+            .header(header::CONTENT_TYPE, content_type)
+            .header("idempotency-key", &envelope.id)
+            .body(input)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let retry_after = crate::retry::RetryAfter::from_headers(response.headers());
+        let body = response.bytes().await.map_err(transport_error)?;
+        if !(200..300).contains(&status) {
+            let reason = http::StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("error");
+            return Err(CallError::Status {
+                status,
+                message: reason.to_owned(),
+                retry_after,
+            });
+        }
+        Ok(raw_answer(status, content_type.as_deref(), &body))
+    }
+}
