@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: dev test venv lint-template build unit e2e clean check-config redrive
+.PHONY: dev test venv lint-template build unit e2e clean check-config redrive bench
 
 ## ---- python tools (moto server, cfn-lint, ...) ----------------------------------------------
 venv: $(VENV)/.installed vectors-deps
@@ -64,6 +64,8 @@ deploy: deploy-tools
 
 ## ---- local pipeline and tests ----------------------------------------------------------------
 MOTO_SERVER := $(abspath $(VENV))/bin/moto_server
+# `make test` keeps its cargo output here to print one closing count over every test binary.
+TEST_LOG := target/test-output.log
 # Tests and `make dev` talk to loopback servers only; never let the SDK probe instance metadata.
 LOCAL_AWS_ENV := HOOKRELAY_MOTO_SERVER=$(MOTO_SERVER) AWS_EC2_METADATA_DISABLED=true
 
@@ -79,7 +81,8 @@ test: venv lint-template
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(CARGO) build --workspace --bins --locked
-	$(LOCAL_AWS_ENV) $(CARGO) test --workspace --locked
+	$(LOCAL_AWS_ENV) $(CARGO) test --workspace --locked 2>&1 | tee $(TEST_LOG); exit $${PIPESTATUS[0]}
+	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' $(TEST_LOG)
 
 # Validate a config offline and print its routes: `make check-config CONFIG=path/to/hookrelay.toml`.
 CONFIG ?= examples/hookrelay.toml
@@ -99,6 +102,38 @@ unit:
 e2e: venv
 	$(CARGO) build --workspace --bins --locked
 	$(LOCAL_AWS_ENV) $(CARGO) test -p hookrelay-e2e --locked
+
+# The fault-injection proof at scale (not part of `make test`, which runs it at 2,500 jobs): the same
+# test, >= 10,000 jobs through a misbehaving target, an SQS outage and killed workers; every
+# acknowledged job is accounted for. Sizes: `make soak SOAK_WEBHOOKS=20000 SOAK_S3_EVENTS=5000`;
+# `SOAK_SEED=<n>` picks another misbehaviour schedule.
+SOAK_WEBHOOKS ?= 10000
+SOAK_S3_EVENTS ?= 2500
+SOAK_SEED ?= 20261123
+.PHONY: soak
+soak: venv
+	$(CARGO) build --workspace --bins --locked
+	$(LOCAL_AWS_ENV) HOOKRELAY_SOAK_WEBHOOKS=$(SOAK_WEBHOOKS) HOOKRELAY_SOAK_S3_EVENTS=$(SOAK_S3_EVENTS) \
+		HOOKRELAY_CHAOS_SEED=$(SOAK_SEED) HOOKRELAY_SOAK_DEADLINE_SECS=3600 \
+		$(CARGO) test -p hookrelay-e2e --locked --test faults -- --nocapture
+
+# Release-mode measurements on this machine, written to BENCHMARKS.md (not part of `make test`):
+# cold starts vs a lambda_runtime floor and a Python relay, the ingress hot path (criterion), worker
+# concurrency, peak RSS, binary and zip sizes. bench/NOTES.md is appended to the report verbatim.
+BENCH_PY := target/bench-py
+$(BENCH_PY)/.installed: bench/requirements.txt
+	python3 -m venv $(BENCH_PY)
+	$(BENCH_PY)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	touch $@
+
+bench: venv deploy-tools $(BENCH_PY)/.installed
+	$(CARGO) build --release --workspace --bins --locked
+	$(CARGO) bench -p shared --bench hot_path --locked
+	PATH="$(DEPLOY_PATH)" $(CARGO) lambda build --release --output-format zip $(CARGO_LAMBDA_ARCH) \
+		--lambda-dir $(LAMBDA_DIR) $(addprefix --bin ,$(LAMBDA_BINS))
+	@# The runner is run from the workspace build: `cargo run -p` would unify features differently.
+	$(LOCAL_AWS_ENV) BENCH_PYTHON=$(abspath $(BENCH_PY))/bin/python BENCH_LAMBDA_DIR=$(abspath $(LAMBDA_DIR)) \
+		$${CARGO_TARGET_DIR:-target}/release/bench
 
 clean:
 	$(CARGO) clean

@@ -34,6 +34,9 @@ pub struct Envelope {
 pub enum Source {
     Webhook,
     S3,
+    /// A follow-up job carrying a route's callback (see [`crate::callback`]): the worker sends its
+    /// payload to the route's callback URL and never calls a target for it.
+    Callback,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,6 +187,28 @@ impl Envelope {
         }
     }
 
+    /// The follow-up job of a callback the worker could not send at once: `body` (the callback
+    /// body, JSON) to be POSTed to the route's callback URL. It keeps the job's id (the callback's
+    /// `webhook-id`, so receivers de-duplicate), route, delivery id and time received.
+    pub fn for_callback(job: &Envelope, body: &[u8]) -> Self {
+        Envelope {
+            v: ENVELOPE_VERSION,
+            id: job.id.clone(),
+            source: Source::Callback,
+            route: job.route.clone(),
+            received_at: job.received_at,
+            delivery_id: job.delivery_id.clone(),
+            content_type: Some("application/json".to_owned()),
+            target: Target {
+                name: crate::callback::CALLBACK_TARGET.to_owned(),
+                algorithm: None,
+                options: AlgorithmOptions::default(),
+            },
+            payload: Payload::from_bytes(body),
+            s3: None,
+        }
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("an envelope always serialises")
     }
@@ -309,6 +334,22 @@ mod tests {
             Envelope::from_json(r#"{"v":1}"#),
             Err(EnvelopeError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn callback_jobs_keep_the_jobs_identity() {
+        let job = webhook(b"{}", &[]);
+        let body = br#"{"id":"x","status":"succeeded","result":1}"#;
+        let followup = Envelope::for_callback(&job, body);
+        let value: serde_json::Value = serde_json::from_str(&followup.to_json()).unwrap();
+        assert_eq!(value["source"], "callback");
+        assert_eq!(value["target"]["name"], "callback");
+        assert!(value["target"].get("algorithm").is_none());
+        assert_eq!(value["id"], job.id.as_str());
+        assert_eq!(value["route"], "/hooks/x");
+        let back = Envelope::from_json(&followup.to_json()).unwrap();
+        assert_eq!(back, followup);
+        assert_eq!(back.payload.to_bytes().unwrap(), body);
     }
 
     #[test]

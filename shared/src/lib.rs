@@ -5,6 +5,7 @@
 //! [`envelope::Envelope`]), [`queue`] puts envelopes on SQS, and [`algorithm`] calls the downstream.
 
 pub mod algorithm;
+pub mod callback;
 pub mod config;
 pub mod dedup;
 pub mod envelope;

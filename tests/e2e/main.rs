@@ -5,6 +5,7 @@
 //! ports, polls with an overall deadline and prints all logs when it fails.
 
 mod batch;
+mod callbacks;
 mod config_errors;
 mod outage;
 mod providers;

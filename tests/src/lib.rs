@@ -13,6 +13,8 @@
 //! | [`algorithm`]    | the downstream Algorithmia-compatible API (demo `Hello` algorithm)     |
 //! | [`recorder`]     | a generic HTTP endpoint that records every request (`http` targets)    |
 //! | [`stack`]        | the whole pipeline for one test, every piece on its own free port      |
+//! | [`chaos`]        | a downstream API misbehaving on a seeded schedule (fault injection)    |
+//! | [`tcp_proxy`]    | an outage switch in front of a server (moto) that keeps its state      |
 //! | [`webhook`]      | GitHub-signed webhook deliveries                                       |
 //! | [`logs`]         | captured process output                                               |
 //!
@@ -41,6 +43,7 @@
 //! parallel; waits poll with an overall deadline ([`util::DEADLINE`]) and never assert on time.
 
 pub mod algorithm;
+pub mod chaos;
 pub mod function;
 pub mod function_url;
 pub mod logs;
@@ -49,6 +52,7 @@ pub mod recorder;
 pub mod runtime_api;
 pub mod sqs_source;
 pub mod stack;
+pub mod tcp_proxy;
 pub mod util;
 pub mod webhook;
 

@@ -67,6 +67,10 @@ pub struct StackOptions {
     pub algorithm_log: bool,
     /// A fixed port for moto (default: any free port).
     pub moto_port: Option<u16>,
+    /// The AWS endpoint the functions and the event sources use instead of moto's own, e.g. a
+    /// [`crate::tcp_proxy::TcpProxy`] in front of moto that can take the service away and bring
+    /// it back with its state (default: moto).
+    pub aws_endpoint_url: Option<String>,
 }
 
 impl StackOptions {
@@ -91,6 +95,7 @@ impl StackOptions {
             echo_logs: crate::logs::echo_from_env(),
             algorithm_log: false,
             moto_port: None,
+            aws_endpoint_url: None,
         }
     }
 
@@ -165,6 +170,11 @@ pub struct Stack {
     pub http: reqwest::Client,
     config: String,
     opts: StackOptions,
+    /// The SQS client of the event sources (the Lambda service's view of SQS).
+    service_sqs: aws_sdk_sqs::Client,
+    /// Environment of the ingress, and of the other functions.
+    ingress_env: BTreeMap<String, String>,
+    env: BTreeMap<String, String>,
 }
 
 impl Stack {
@@ -187,7 +197,8 @@ impl Stack {
         env.insert("HOOKRELAY_QUEUE_URL".into(), jobs.url.clone());
         // The worker dead-letters permanent failures itself, straight into the jobs queue's DLQ.
         env.insert("HOOKRELAY_DLQ_URL".into(), dlq.url.clone());
-        env.insert("AWS_ENDPOINT_URL".into(), moto.endpoint_url());
+        let aws_endpoint = opts.aws_endpoint_url.clone().unwrap_or_else(|| moto.endpoint_url());
+        env.insert("AWS_ENDPOINT_URL".into(), aws_endpoint.clone());
         let mut ingress_env = env.clone();
         ingress_env.extend(opts.ingress_env.clone());
         if let Some(table) = &opts.dedup_table {
@@ -244,10 +255,14 @@ impl Stack {
             c.invoke_timeout = opts.invoke_timeout;
             c
         };
+        let service_sqs = match &opts.aws_endpoint_url {
+            Some(url) => aws_sdk_sqs::Client::new(&crate::moto::sdk_config(url).await),
+            None => moto.sqs().clone(),
+        };
         let worker_source = opts
             .start_worker_source
-            .then(|| SqsEventSource::start(moto.sqs().clone(), worker_api.clone(), source_cfg(&jobs.url)));
-        let s3_source = SqsEventSource::start(moto.sqs().clone(), s3_relay_api.clone(), source_cfg(&s3_events.url));
+            .then(|| SqsEventSource::start(service_sqs.clone(), worker_api.clone(), source_cfg(&jobs.url)));
+        let s3_source = SqsEventSource::start(service_sqs.clone(), s3_relay_api.clone(), source_cfg(&s3_events.url));
 
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
@@ -274,6 +289,9 @@ impl Stack {
             http,
             config,
             opts,
+            service_sqs,
+            ingress_env,
+            env,
         })
     }
 
@@ -283,10 +301,38 @@ impl Stack {
         let mut c = EventSourceConfig::new(&self.jobs.url).batch_size(self.opts.batch_size);
         c.invoke_timeout = self.opts.invoke_timeout;
         self.worker_source = Some(SqsEventSource::start(
-            self.moto.sqs().clone(),
+            self.service_sqs.clone(),
             self.worker_api.clone(),
             c,
         ));
+    }
+
+    /// One more event source polling the jobs queue for the worker (Lambda runs several pollers
+    /// and invocations at once); the caller keeps it and stops it.
+    pub fn extra_worker_source(&self) -> SqsEventSource {
+        let mut c = EventSourceConfig::new(&self.jobs.url).batch_size(self.opts.batch_size);
+        c.invoke_timeout = self.opts.invoke_timeout;
+        SqsEventSource::start(self.service_sqs.clone(), self.worker_api.clone(), c)
+    }
+
+    /// Start one more instance (execution environment) of `ingress`, `worker` or `s3-relay` with
+    /// the stack's configuration, e.g. after killing one; returns once it polls for work.
+    pub async fn spawn_instance(&self, name: &str) -> FunctionProcess {
+        let (api, env) = match name {
+            "ingress" => (&self.ingress_api, &self.ingress_env),
+            "worker" => (&self.worker_api, &self.env),
+            "s3-relay" => (&self.s3_relay_api, &self.env),
+            other => panic!("unknown function {other}"),
+        };
+        let mut c = FunctionConfig::new(name, function::binary(name)).envs(env.clone());
+        if self.opts.echo_logs {
+            c = c.echo_logs(format!("[{name}] "));
+        }
+        let process = FunctionProcess::spawn(api, c).await;
+        if let Err(e) = process.wait_ready(READY_TIMEOUT).await {
+            panic!("another {name} instance did not start: {e}\n{}", process.report());
+        }
+        process
     }
 
     /// The worker's event source (panics when paused).

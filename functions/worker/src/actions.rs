@@ -1,5 +1,6 @@
 //! What the worker does to a record besides delivering it: hide it for a while before its next
-//! attempt (`ChangeMessageVisibility`), or dead-letter it (`SendMessage` to the DLQ). The handler
+//! attempt (`ChangeMessageVisibility`), dead-letter it (`SendMessage` to the DLQ), or queue a
+//! follow-up job (a callback to retry) on the queue it came from (`SendMessage`). The handler
 //! depends on the [`RecordActions`] port only; [`SqsActions`] is the SQS adapter, and
 //! `memory::MemoryActions` the in-memory one of the unit tests.
 
@@ -7,6 +8,7 @@ use std::{collections::HashMap, future::Future, sync::Mutex, time::Duration};
 
 use aws_sdk_sqs::{error::DisplayErrorContext, types::MessageAttributeValue};
 use chrono::{DateTime, SecondsFormat, Utc};
+use shared::envelope::Envelope;
 
 /// The queue a record came from and its handle, as the event gave them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -91,6 +93,21 @@ pub trait RecordActions: Send + Sync {
 
     /// Put the job on the dead-letter queue; `Ok` only once SQS has accepted it.
     fn dead_letter(&self, letter: &DeadLetter) -> impl Future<Output = Result<(), ActionError>> + Send;
+
+    /// Delete the record from its queue now (after dead-lettering it): if the batch outlived the
+    /// visibility timeout, waiting for the event source's delete would hand the job out again.
+    fn delete(&self, _record: &RecordRef) -> impl Future<Output = Result<(), ActionError>> + Send {
+        async { Ok(()) }
+    }
+
+    /// Put a follow-up job on the queue `record` came from (FIFO: in `group_id`, or the job's
+    /// route); `Ok` only once SQS has accepted it.
+    fn enqueue(
+        &self,
+        record: &RecordRef,
+        job: &Envelope,
+        group_id: Option<&str>,
+    ) -> impl Future<Output = Result<(), ActionError>> + Send;
 }
 
 /// The SQS adapter, built once at cold start.
@@ -196,6 +213,44 @@ impl RecordActions for SqsActions {
             .map_err(|e| ActionError(format!("SendMessage to the DLQ: {}", DisplayErrorContext(e))))?;
         Ok(())
     }
+
+    async fn delete(&self, record: &RecordRef) -> Result<(), ActionError> {
+        let Some(receipt_handle) = &record.receipt_handle else {
+            return Ok(());
+        };
+        let queue_url = self.queue_url_for(record.queue_arn.as_deref()).await?;
+        self.client
+            .delete_message()
+            .queue_url(&queue_url)
+            .receipt_handle(receipt_handle)
+            .send()
+            .await
+            .map_err(|e| ActionError(format!("DeleteMessage: {}", DisplayErrorContext(e))))?;
+        Ok(())
+    }
+
+    async fn enqueue(&self, record: &RecordRef, job: &Envelope, group_id: Option<&str>) -> Result<(), ActionError> {
+        let queue_url = self.queue_url_for(record.queue_arn.as_deref()).await?;
+        let body = job.to_json();
+        if body.len() > shared::config::SQS_MAX_MESSAGE_BYTES {
+            return Err(ActionError(format!(
+                "the follow-up job of {} bytes exceeds the queue's limit",
+                body.len()
+            )));
+        }
+        let mut request = self.client.send_message().queue_url(&queue_url).message_body(body);
+        if queue_url.ends_with(".fifo") {
+            // A repeat of the same follow-up (the job's record handled twice) is dropped.
+            request = request
+                .message_group_id(group_id.unwrap_or(&job.route))
+                .message_deduplication_id(shared::queue::dedup_id(&format!("{:?}:{}", job.source, job.id)));
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| ActionError(format!("SendMessage to the jobs queue: {}", DisplayErrorContext(e))))?;
+        Ok(())
+    }
 }
 
 /// The parts of `arn:<partition>:sqs:<region>:<account>:<name>` a queue lookup needs.
@@ -238,6 +293,10 @@ pub mod memory {
         pub dlq_down: AtomicBool,
         /// When set, every visibility change fails.
         pub visibility_down: AtomicBool,
+        /// (message id of the record, job) of every follow-up job queued.
+        pub queued: Mutex<Vec<(String, Envelope)>>,
+        /// When set, every follow-up job fails to be queued.
+        pub queue_down: AtomicBool,
     }
 
     impl MemoryActions {
@@ -251,6 +310,12 @@ pub mod memory {
             let mut letters = self.dead_letters.lock().unwrap().clone();
             letters.sort_by(|a, b| a.message_id.cmp(&b.message_id));
             letters
+        }
+
+        pub fn queued(&self) -> Vec<(String, Envelope)> {
+            let mut queued = self.queued.lock().unwrap().clone();
+            queued.sort_by(|a, b| a.0.cmp(&b.0));
+            queued
         }
     }
 
@@ -268,6 +333,22 @@ pub mod memory {
                 return Err(ActionError("DLQ switched off".into()));
             }
             self.dead_letters.lock().unwrap().push(letter.clone());
+            Ok(())
+        }
+
+        async fn enqueue(
+            &self,
+            record: &RecordRef,
+            job: &Envelope,
+            _group_id: Option<&str>,
+        ) -> Result<(), ActionError> {
+            if self.queue_down.load(Ordering::SeqCst) {
+                return Err(ActionError("jobs queue switched off".into()));
+            }
+            self.queued
+                .lock()
+                .unwrap()
+                .push((record.message_id.clone(), job.clone()));
             Ok(())
         }
     }

@@ -13,6 +13,16 @@
 //! | unfinished at the deadline, or panicked | —                                       | yes (retried)    |
 //!
 //! A record is reported failed unless it was delivered or is safely on the DLQ.
+//!
+//! **Callbacks.** When the job's route has a `callback`, its final outcome (delivered, or
+//! dead-lettered for a permanent failure) is then POSTed to the callback URL, signed
+//! ([`shared::callback`]). A callback that fails is never retried by calling the target again:
+//! a transient failure (or no time left to try) queues a follow-up job (source `callback`) on the
+//! record's queue, which is retried, backed off and dead-lettered like any job; a permanent one
+//! dead-letters that follow-up job at once. Either way the record is done. Only when SQS takes
+//! neither is the record reported failed, so the whole job comes back (its `Idempotency-Key`
+//! lets the target absorb the repeat, the callback's `webhook-id` lets its receiver absorb its
+//! own): the callback is never lost. A follow-up job only sends its callback.
 
 use std::{
     collections::HashMap,
@@ -22,9 +32,10 @@ use std::{
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use shared::{
-    algorithm::CallError,
+    algorithm::{CallError, Delivered},
+    callback::{self, CallbackSender, Outcome, CALLBACK_TIMEOUT},
     config::{Config, TargetSpec},
-    envelope::{Envelope, EnvelopeError},
+    envelope::{Envelope, EnvelopeError, Source},
     retry::{self, Class, RetryPolicy},
     target::JobTarget,
 };
@@ -92,8 +103,9 @@ pub struct Settings {
     pub call_timeouts: CallTimeouts,
 }
 
-pub struct Worker<T, A> {
+pub struct Worker<T, C, A> {
     target: Arc<T>,
+    callbacks: Arc<C>,
     actions: Arc<A>,
     settings: Arc<Settings>,
 }
@@ -108,10 +120,11 @@ pub fn deadline_from_epoch_ms(deadline_ms: u64) -> Instant {
     now + deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO)
 }
 
-impl<T: JobTarget + 'static, A: RecordActions + 'static> Worker<T, A> {
-    pub fn new(target: T, actions: A, settings: Settings) -> Self {
+impl<T: JobTarget + 'static, C: CallbackSender + 'static, A: RecordActions + 'static> Worker<T, C, A> {
+    pub fn new(target: T, callbacks: C, actions: A, settings: Settings) -> Self {
         Worker {
             target: Arc::new(target),
+            callbacks: Arc::new(callbacks),
             actions: Arc::new(actions),
             settings: Arc::new(Settings {
                 concurrency: settings.concurrency.max(1),
@@ -188,9 +201,10 @@ impl<T: JobTarget + 'static, A: RecordActions + 'static> Worker<T, A> {
         response
     }
 
-    fn clone_parts(&self) -> Worker<T, A> {
+    fn clone_parts(&self) -> Worker<T, C, A> {
         Worker {
             target: Arc::clone(&self.target),
+            callbacks: Arc::clone(&self.callbacks),
             actions: Arc::clone(&self.actions),
             settings: Arc::clone(&self.settings),
         }
@@ -221,7 +235,12 @@ impl<T: JobTarget + 'static, A: RecordActions + 'static> Worker<T, A> {
             }
         };
 
-        let timeout = self.settings.call_timeouts.for_target(&envelope.target.name);
+        let is_callback = envelope.source == Source::Callback;
+        let timeout = if is_callback {
+            CALLBACK_TIMEOUT
+        } else {
+            self.settings.call_timeouts.for_target(&envelope.target.name)
+        };
         let Some(budget) = call_budget(timeout, invocation_start, started, deadline) else {
             let left = deadline.saturating_duration_since(started);
             let reason = format!(
@@ -233,14 +252,20 @@ impl<T: JobTarget + 'static, A: RecordActions + 'static> Worker<T, A> {
             job.log(None, None, Decision::NotStarted(reason), started);
             return false;
         };
-        let outcome = match tokio::time::timeout(budget, self.target.deliver(envelope)).await {
+        let outcome = match tokio::time::timeout(budget, self.deliver(envelope)).await {
             Ok(outcome) => outcome,
             // Only when the configured timeout cannot fit the invocation (see `call_budget`).
             Err(_) => Err(CallError::Timeout),
         };
+        let reports = !is_callback && self.callbacks.has_callback(&envelope.route);
         let error = match outcome {
             Ok(delivered) => {
                 job.log(Some(delivered.status), None, Decision::Delivered, started);
+                if reports {
+                    return self
+                        .callback(job, envelope, Outcome::Succeeded(&delivered), deadline)
+                        .await;
+                }
                 return true;
             }
             Err(error) => error,
@@ -248,11 +273,27 @@ impl<T: JobTarget + 'static, A: RecordActions + 'static> Worker<T, A> {
         let class = self.settings.retry.classify(&error);
         let failure = Failure {
             class,
-            reason: error.to_string(),
+            reason: if is_callback {
+                callback::describe(&error)
+            } else {
+                error.to_string()
+            },
             status: error.status(),
         };
         match class {
-            Class::Permanent => self.dead_letter(job, failure, started).await,
+            Class::Permanent => {
+                let (reason, status) = (failure.reason.clone(), failure.status);
+                // Dead-lettered first: if that fails the record comes back, and reports then.
+                let dead = self.dead_letter(job, failure, started).await;
+                if dead && reports {
+                    let outcome = Outcome::Failed {
+                        message: &reason,
+                        status,
+                    };
+                    return self.callback(job, envelope, outcome, deadline).await;
+                }
+                dead
+            }
             Class::Transient => {
                 let delay =
                     self.settings
@@ -266,6 +307,77 @@ impl<T: JobTarget + 'static, A: RecordActions + 'static> Worker<T, A> {
                 false
             }
         }
+    }
+
+    /// A job goes to its target; a follow-up callback job only sends its callback.
+    async fn deliver(&self, envelope: &Envelope) -> Result<Delivered, CallError> {
+        if envelope.source != Source::Callback {
+            return self.target.deliver(envelope).await;
+        }
+        let body = envelope
+            .payload
+            .to_bytes()
+            .map_err(|e| CallError::BadJob(e.to_string()))?;
+        let status = self.callbacks.send(&envelope.route, &envelope.id, &body).await?;
+        Ok(Delivered {
+            status,
+            result: serde_json::Value::Null,
+            metadata: serde_json::Value::Null,
+        })
+    }
+
+    /// Reports a job's final outcome to its route's callback, or leaves it to a follow-up job
+    /// (see the module docs). `true` once the callback is sent, queued or dead-lettered: the
+    /// record may then be deleted without the target ever being called again.
+    async fn callback(&self, job: &Job, envelope: &Envelope, outcome: Outcome<'_>, deadline: Instant) -> bool {
+        let started = Instant::now();
+        let body = callback::body(envelope, &outcome);
+        // Keep the margin for queueing the follow-up job if this attempt fails.
+        let left = deadline.saturating_duration_since(started).saturating_sub(CALL_MARGIN);
+        let error = if left < MIN_CALL_BUDGET {
+            // Not tried: a transient "failure", so the follow-up job sends it.
+            CallError::Transport("no time left to send it in this invocation".into())
+        } else {
+            let send = self.callbacks.send(&envelope.route, &envelope.id, &body);
+            match tokio::time::timeout(left.min(CALLBACK_TIMEOUT), send).await {
+                Ok(Ok(status)) => {
+                    job.log_callback(Some(status), None, CallbackDecision::Sent, started);
+                    return true;
+                }
+                Ok(Err(error)) => error,
+                Err(_) => CallError::Timeout,
+            }
+        };
+        let followup = Envelope::for_callback(envelope, &body);
+        let class = self.settings.retry.classify(&error);
+        let reason = callback::describe(&error);
+        let done = match class {
+            Class::Transient => self
+                .actions
+                .enqueue(&job.record, &followup, job.group_id.as_deref())
+                .await
+                .map(|()| CallbackDecision::Queued),
+            Class::Permanent => {
+                let letter = DeadLetter {
+                    body: followup.to_json(),
+                    message_id: format!("{}:callback", job.record.message_id),
+                    group_id: job.group_id.clone(),
+                    error: reason.clone(),
+                    status: error.status(),
+                    route: job.route.clone(),
+                    attempts: 1,
+                    failed_at: chrono::Utc::now(),
+                };
+                self.actions
+                    .dead_letter(&letter)
+                    .await
+                    .map(|()| CallbackDecision::DeadLettered)
+            }
+        };
+        let decision = done.unwrap_or_else(|e| CallbackDecision::NotQueued(e.to_string()));
+        let ok = !matches!(decision, CallbackDecision::NotQueued(_));
+        job.log_callback(error.status(), Some(&reason), decision, started);
+        ok
     }
 
     async fn dead_letter(&self, job: &Job, failure: Failure, started: Instant) -> bool {
@@ -282,6 +394,10 @@ impl<T: JobTarget + 'static, A: RecordActions + 'static> Worker<T, A> {
         match self.actions.dead_letter(&letter).await {
             Ok(()) => {
                 job.log(failure.status, Some(&failure), Decision::DeadLettered, started);
+                if let Err(e) = self.actions.delete(&job.record).await {
+                    // The event source deletes it too once the batch answers; only a slow batch repeats it.
+                    tracing::warn!(message_id = %job.record.message_id, error = %e, "could not delete a dead-lettered record");
+                }
                 true
             }
             Err(e) => {
@@ -325,6 +441,8 @@ struct Job {
     route: Option<String>,
     id: Option<String>,
     delivery_id: Option<String>,
+    /// The envelope's `source` (`webhook`, `s3`, `callback`), when readable.
+    source: Option<&'static str>,
 }
 
 impl Job {
@@ -337,6 +455,11 @@ impl Job {
         let group_id = record.attributes.get("MessageGroupId").cloned();
         let body = record.body.unwrap_or_default();
         let envelope = Envelope::from_json(&body);
+        let source = envelope.as_ref().ok().map(|e| match e.source {
+            Source::Webhook => "webhook",
+            Source::S3 => "s3",
+            Source::Callback => "callback",
+        });
         let (route, id, delivery_id) = match &envelope {
             Ok(e) => (Some(e.route.clone()), Some(e.id.clone()), e.delivery_id.clone()),
             Err(_) => loose_fields(&body),
@@ -355,6 +478,7 @@ impl Job {
             route,
             id,
             delivery_id,
+            source,
         }
     }
 
@@ -369,6 +493,7 @@ impl Job {
         let duration_ms = started.elapsed().as_millis() as u64;
         let (route, id, delivery_id) = (self.route.as_deref(), self.id.as_deref(), self.delivery_id.as_deref());
         let message_id = self.record.message_id.as_str();
+        let source = self.source;
         let attempt = self.attempt;
         let classification = failure.map(|f| f.class.as_str());
         let error = failure.map(|f| f.reason.as_str());
@@ -381,6 +506,7 @@ impl Job {
                 id,
                 delivery_id,
                 message_id,
+                source,
                 attempt,
                 status,
                 classification,
@@ -394,6 +520,7 @@ impl Job {
                 id,
                 delivery_id,
                 message_id,
+                source,
                 attempt,
                 status,
                 classification,
@@ -407,6 +534,7 @@ impl Job {
                 id,
                 delivery_id,
                 message_id,
+                source,
                 attempt,
                 status,
                 classification,
@@ -415,6 +543,37 @@ impl Job {
                 error,
                 "record done"
             ),
+        }
+    }
+
+    /// The log line of a job's callback: identifiers, the callback's status and what became of
+    /// it; never the body or the URL.
+    fn log_callback(&self, status: Option<u16>, error: Option<&str>, decision: CallbackDecision, started: Instant) {
+        let duration_ms = started.elapsed().as_millis() as u64;
+        let (route, id, delivery_id) = (self.route.as_deref(), self.id.as_deref(), self.delivery_id.as_deref());
+        let message_id = self.record.message_id.as_str();
+        let level = decision.level();
+        let decision = decision.to_string();
+        let decision = decision.as_str();
+        macro_rules! line {
+            ($level:ident) => {
+                $level!(
+                    route,
+                    id,
+                    delivery_id,
+                    message_id,
+                    status,
+                    decision,
+                    duration_ms,
+                    error,
+                    "callback"
+                )
+            };
+        }
+        match level {
+            tracing::Level::INFO => line!(info),
+            tracing::Level::WARN => line!(warn),
+            _ => line!(error),
         }
     }
 
@@ -499,6 +658,41 @@ impl Decision {
     }
 }
 
+/// What became of a job's callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum CallbackDecision {
+    Sent,
+    /// A follow-up callback job retries it.
+    Queued,
+    /// Failed for good: the follow-up callback job is on the DLQ.
+    DeadLettered,
+    /// SQS took neither: the whole record is retried.
+    NotQueued(String),
+}
+
+impl std::fmt::Display for CallbackDecision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallbackDecision::Sent => write!(f, "callback sent"),
+            CallbackDecision::Queued => write!(f, "callback queued for retry"),
+            CallbackDecision::DeadLettered => write!(f, "callback dead-lettered"),
+            CallbackDecision::NotQueued(e) => {
+                write!(f, "callback not queued ({e}): the record is retried")
+            }
+        }
+    }
+}
+
+impl CallbackDecision {
+    fn level(&self) -> tracing::Level {
+        match self {
+            CallbackDecision::Sent => tracing::Level::INFO,
+            CallbackDecision::Queued => tracing::Level::WARN,
+            CallbackDecision::DeadLettered | CallbackDecision::NotQueued(_) => tracing::Level::ERROR,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{
@@ -512,6 +706,8 @@ mod tests {
         envelope::{Payload, Source, Target},
         retry::RetryAfter,
     };
+
+    use shared::callback::memory::MemoryCallbacks;
 
     use super::*;
     use crate::actions::memory::MemoryActions;
@@ -625,8 +821,13 @@ mod tests {
         }
     }
 
-    fn worker() -> Worker<ScriptedTarget, MemoryActions> {
-        Worker::new(ScriptedTarget::default(), MemoryActions::default(), settings(4, 30))
+    fn worker() -> Worker<ScriptedTarget, MemoryCallbacks, MemoryActions> {
+        Worker::new(
+            ScriptedTarget::default(),
+            MemoryCallbacks::default(),
+            MemoryActions::default(),
+            settings(4, 30),
+        )
     }
 
     fn in_a_minute() -> Instant {
@@ -795,7 +996,12 @@ mod tests {
     async fn records_that_cannot_finish_before_the_deadline_are_not_started() {
         // One at a time, 4 s each, 10 s call timeout, 15 s left: the first starts (10 + 2 fit),
         // the others would have 11 s left when their turn comes, so they do not start.
-        let w = Worker::new(ScriptedTarget::default(), MemoryActions::default(), settings(1, 10));
+        let w = Worker::new(
+            ScriptedTarget::default(),
+            MemoryCallbacks::default(),
+            MemoryActions::default(),
+            settings(1, 10),
+        );
         let deadline = Instant::now() + Duration::from_secs(15);
         let response = w.handle(jobs(&["sleep:4", "sleep:4.0", "sleep:4.00"]), deadline).await;
         assert_eq!(w.target.calls.load(Ordering::SeqCst), 1);
@@ -822,7 +1028,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_timeout_longer_than_the_invocation_still_lets_jobs_be_tried() {
         // timeout_secs 60 can never fit a 20 s invocation: calls get the time left instead.
-        let w = Worker::new(ScriptedTarget::default(), MemoryActions::default(), settings(4, 60));
+        let w = Worker::new(
+            ScriptedTarget::default(),
+            MemoryCallbacks::default(),
+            MemoryActions::default(),
+            settings(4, 60),
+        );
         let deadline = Instant::now() + Duration::from_secs(20);
         let response = w.handle(jobs(&["ok", "sleep:30"]), deadline).await;
         assert_eq!(failed_ids(&response), ["m-sleep:30"]);
@@ -843,8 +1054,21 @@ mod tests {
             async fn dead_letter(&self, _: &DeadLetter) -> Result<(), crate::actions::ActionError> {
                 std::future::pending().await
             }
+            async fn enqueue(
+                &self,
+                _: &RecordRef,
+                _: &Envelope,
+                _: Option<&str>,
+            ) -> Result<(), crate::actions::ActionError> {
+                std::future::pending().await
+            }
         }
-        let w = Worker::new(ScriptedTarget::default(), StalledActions, settings(4, 10));
+        let w = Worker::new(
+            ScriptedTarget::default(),
+            MemoryCallbacks::default(),
+            StalledActions,
+            settings(4, 10),
+        );
         let deadline = Instant::now() + Duration::from_secs(30);
         let response = w.handle(jobs(&["ok", "status:503", "status:400"]), deadline).await;
         assert_eq!(failed_ids(&response), ["m-status:400", "m-status:503"]);
@@ -873,7 +1097,12 @@ mod tests {
 
     #[tokio::test]
     async fn concurrency_is_bounded() {
-        let w = Worker::new(ScriptedTarget::default(), MemoryActions::default(), settings(3, 30));
+        let w = Worker::new(
+            ScriptedTarget::default(),
+            MemoryCallbacks::default(),
+            MemoryActions::default(),
+            settings(3, 30),
+        );
         let inputs: Vec<String> = (0..20).map(|i| format!("x{i}")).collect();
         let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
         let response = w.handle(jobs(&inputs), in_a_minute()).await;
@@ -890,6 +1119,210 @@ mod tests {
             .await
             .batch_item_failures
             .is_empty());
+    }
+
+    // ---- callbacks -------------------------------------------------------------------------
+
+    fn reporting_worker() -> Worker<ScriptedTarget, MemoryCallbacks, MemoryActions> {
+        Worker::new(
+            ScriptedTarget::default(),
+            MemoryCallbacks::for_routes(&["/hooks/x"]),
+            MemoryActions::default(),
+            settings(4, 30),
+        )
+    }
+
+    fn unavailable() -> CallError {
+        CallError::Status {
+            status: 503,
+            message: "Service Unavailable".into(),
+            retry_after: None,
+        }
+    }
+
+    /// The follow-up callback job of `job-<input>` with the given callback body.
+    fn callback_job_json(input: &str, body: &serde_json::Value) -> String {
+        let job = Envelope::from_json(&envelope_json(input)).unwrap();
+        Envelope::for_callback(&job, body.to_string().as_bytes()).to_json()
+    }
+
+    #[tokio::test]
+    async fn the_result_is_sent_to_the_callback_after_success() {
+        let w = reporting_worker();
+        let response = w.handle(jobs(&["hello"]), in_a_minute()).await;
+        assert!(failed_ids(&response).is_empty(), "{response:?}");
+        let sent = w.callbacks.delivered();
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert_eq!((sent[0].route.as_str(), sent[0].id.as_str()), ("/hooks/x", "job-hello"));
+        assert_eq!(
+            sent[0].body,
+            serde_json::json!({
+                "id": "job-hello",
+                "route": "/hooks/x",
+                "delivery_id": "d-1",
+                "status": "succeeded",
+                "result": "ok",
+            })
+        );
+        assert!(w.actions.queued().is_empty() && w.actions.dead_letters().is_empty());
+    }
+
+    #[tokio::test]
+    async fn routes_without_a_callback_send_none() {
+        let w = Worker::new(
+            ScriptedTarget::default(),
+            MemoryCallbacks::for_routes(&["/hooks/other"]),
+            MemoryActions::default(),
+            settings(4, 30),
+        );
+        let response = w.handle(jobs(&["a", "status:400"]), in_a_minute()).await;
+        assert!(failed_ids(&response).is_empty());
+        assert!(w.callbacks.attempts().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_failed_callback_queues_a_follow_up_job_and_the_job_is_done() {
+        let w = reporting_worker();
+        w.callbacks.then(Err(unavailable()));
+        let response = w.handle(jobs(&["hello"]), in_a_minute()).await;
+        assert!(failed_ids(&response).is_empty(), "the job itself is done: {response:?}");
+        assert_eq!(w.target.calls.load(Ordering::SeqCst), 1);
+        assert!(w.actions.retries().is_empty() && w.actions.dead_letters().is_empty());
+        let queued = w.actions.queued();
+        assert_eq!(queued.len(), 1);
+        let (message_id, followup) = &queued[0];
+        assert_eq!(message_id, "m-hello");
+        assert_eq!(followup.source, Source::Callback);
+        assert_eq!(
+            (followup.id.as_str(), followup.route.as_str()),
+            ("job-hello", "/hooks/x")
+        );
+        assert_eq!(followup.target.name, "callback");
+        assert_eq!(followup.target.algorithm, None);
+        let body: serde_json::Value = serde_json::from_slice(&followup.payload.to_bytes().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            w.callbacks.attempts()[0].body,
+            "the follow-up carries the same callback"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_callback_job_sends_its_callback_and_never_calls_the_target() {
+        let w = reporting_worker();
+        let body = serde_json::json!({"id": "job-x", "route": "/hooks/x", "status": "succeeded", "result": 1});
+        let records = vec![record("m-cb", &callback_job_json("x", &body), 2)];
+        let response = w.handle(event(records), in_a_minute()).await;
+        assert!(failed_ids(&response).is_empty(), "{response:?}");
+        assert_eq!(
+            w.target.calls.load(Ordering::SeqCst),
+            0,
+            "the algorithm is never called again"
+        );
+        let sent = w.callbacks.delivered();
+        assert_eq!(sent.len(), 1);
+        assert_eq!((sent[0].id.as_str(), &sent[0].body), ("job-x", &body));
+        assert!(w.actions.queued().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_failing_callback_job_is_retried_with_backoff_then_dead_lettered_like_any_job() {
+        let w = reporting_worker();
+        let body = serde_json::json!({"id": "job-x", "status": "succeeded", "result": 1});
+        w.callbacks.then(Err(unavailable()));
+        w.callbacks.then(Err(CallError::Status {
+            status: 410,
+            message: "Gone".into(),
+            retry_after: None,
+        }));
+        let transient = record("m-cb1", &callback_job_json("x", &body), 3);
+        let response = w.handle(event(vec![transient]), in_a_minute()).await;
+        assert_eq!(failed_ids(&response), ["m-cb1"]);
+        assert_eq!(w.actions.retries().len(), 1);
+        let permanent = record("m-cb2", &callback_job_json("y", &body), 1);
+        let response = w.handle(event(vec![permanent.clone()]), in_a_minute()).await;
+        assert!(failed_ids(&response).is_empty());
+        let letters = w.actions.dead_letters();
+        assert_eq!(letters.len(), 1);
+        assert_eq!(Some(letters[0].body.as_str()), permanent.body.as_deref());
+        assert_eq!(letters[0].status, Some(410));
+        assert_eq!(w.target.calls.load(Ordering::SeqCst), 0);
+        assert!(
+            w.actions.queued().is_empty(),
+            "a callback job is retried itself, not re-queued"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_permanent_failure_is_dead_lettered_then_reported_as_failed() {
+        let w = reporting_worker();
+        let response = w.handle(jobs(&["status:400"]), in_a_minute()).await;
+        assert!(failed_ids(&response).is_empty());
+        assert_eq!(w.actions.dead_letters().len(), 1);
+        let sent = w.callbacks.delivered();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].body["status"], "failed");
+        assert_eq!(sent[0].body["error"]["status"], 400);
+        assert!(sent[0].body["error"]["message"].as_str().unwrap().contains("400"));
+        assert!(sent[0].body.get("result").is_none());
+    }
+
+    #[tokio::test]
+    async fn transient_failures_send_no_callback_yet() {
+        let w = reporting_worker();
+        let response = w.handle(jobs(&["status:503"]), in_a_minute()).await;
+        assert_eq!(failed_ids(&response), ["m-status:503"]);
+        assert!(w.callbacks.attempts().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_callback_refused_for_good_is_dead_lettered_as_a_follow_up_job() {
+        let w = reporting_worker();
+        w.callbacks.then(Err(CallError::Status {
+            status: 401,
+            message: "Unauthorized".into(),
+            retry_after: None,
+        }));
+        let response = w.handle(jobs(&["hello"]), in_a_minute()).await;
+        assert!(failed_ids(&response).is_empty());
+        assert!(w.actions.queued().is_empty());
+        let letters = w.actions.dead_letters();
+        assert_eq!(letters.len(), 1);
+        let followup = Envelope::from_json(&letters[0].body).unwrap();
+        assert_eq!((followup.source, followup.id.as_str()), (Source::Callback, "job-hello"));
+        assert_eq!(letters[0].message_id, "m-hello:callback");
+        assert_eq!(letters[0].status, Some(401));
+        assert!(
+            letters[0].error.starts_with("callback URL answered 401"),
+            "{}",
+            letters[0].error
+        );
+    }
+
+    #[tokio::test]
+    async fn when_sqs_takes_no_follow_up_the_record_comes_back_so_the_callback_is_not_lost() {
+        let w = reporting_worker();
+        w.callbacks.then(Err(CallError::Timeout));
+        w.actions.queue_down.store(true, Ordering::SeqCst);
+        let response = w.handle(jobs(&["hello"]), in_a_minute()).await;
+        assert_eq!(failed_ids(&response), ["m-hello"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_time_left_for_the_callback_it_is_queued_untried() {
+        // The call takes 13.5 s of 16: 2.5 s left, minus the 2 s margin kept for queueing, is
+        // under the 1 s a call needs: the callback is queued without an attempt.
+        let w = Worker::new(
+            ScriptedTarget::default(),
+            MemoryCallbacks::for_routes(&["/hooks/x"]),
+            MemoryActions::default(),
+            settings(4, 14),
+        );
+        let deadline = Instant::now() + Duration::from_secs(16);
+        let response = w.handle(jobs(&["sleep:13.5"]), deadline).await;
+        assert!(failed_ids(&response).is_empty(), "{response:?}");
+        assert!(w.callbacks.attempts().is_empty());
+        assert_eq!(w.actions.queued().len(), 1);
     }
 
     #[test]

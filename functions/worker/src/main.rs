@@ -3,6 +3,7 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use shared::{
+    callback::Callbacks,
     config::{Config, ConfigError},
     queue::QUEUE_URL_ENV,
     retry::{Class, RetryPolicy},
@@ -35,11 +36,15 @@ async fn main() -> Result<(), Error> {
     .await
 }
 
-async fn init() -> Result<Worker<Targets, SqsActions>, ConfigError> {
+async fn init() -> Result<Worker<Targets, Callbacks, SqsActions>, ConfigError> {
     let config = Config::from_env()?;
-    let targets = Targets::from_config(&config, &SecretResolver::new(None)).await?;
+    let resolver = SecretResolver::new(None);
+    let targets = Targets::from_config(&config, &resolver).await?;
+    // Each route's callback secret, checked here: a bad key fails the cold start, not a job.
+    let callbacks = Callbacks::from_config(&config, &resolver).await?;
     let dlq_url = startup::required_env(DLQ_URL_ENV)?;
-    // Optional: without it, each record's queue is found from its eventSourceARN.
+    // Optional: without it, each record's queue is found from its eventSourceARN (also where
+    // follow-up callback jobs are queued).
     let queue_url = std::env::var(QUEUE_URL_ENV).ok();
     let sqs = startup::sqs_client(&startup::aws_sdk_config().await);
     let settings = Settings {
@@ -55,5 +60,10 @@ async fn init() -> Result<Worker<Targets, SqsActions>, ConfigError> {
         },
         call_timeouts: CallTimeouts::from_config(&config),
     };
-    Ok(Worker::new(targets, SqsActions::new(sqs, dlq_url, queue_url), settings))
+    Ok(Worker::new(
+        targets,
+        callbacks,
+        SqsActions::new(sqs, dlq_url, queue_url),
+        settings,
+    ))
 }
