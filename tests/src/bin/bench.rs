@@ -617,7 +617,7 @@ async fn run() -> Result<(), String> {
         if built(name) {
             launches.push(rust_launch(name, &config));
         } else {
-            eprintln!("bench: {name} is not built; its measurements are skipped");
+            eprintln!("bench: {name} is not built; BENCHMARKS.md reports it as not measured");
             missing.push(name);
         }
     }
