@@ -11,7 +11,11 @@ use std::process::{Command, Stdio};
 use hookrelay_e2e::{util::workspace_root, CannedReply, GithubDelivery, RecordedRequest, RecordingServer, Stack};
 use serde_json::{json, Value};
 
-use crate::{config, start, ALGO_KEY, GITHUB_SECRET};
+use crate::{
+    config,
+    config_errors::{assert_names_key, start_failing_with},
+    start, ALGO_KEY, GITHUB_SECRET,
+};
 
 /// `CALLBACK_SECRET` of the functions: a Standard Webhooks key (`whsec_` + base64 of 32 bytes).
 const CALLBACK_SECRET: &str = "whsec_aG9va3JlbGF5IGUyZSBjYWxsYmFjayBzaWduaW5nISE=";
@@ -347,8 +351,6 @@ async fn a_callback_answered_503_is_retried_by_a_follow_up_job_and_the_algorithm
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_callback_secret_that_is_not_a_whsec_key_fails_the_workers_cold_start() {
-    use hookrelay_e2e::{function::binary, util::DEADLINE, FunctionConfig, FunctionProcess, RuntimeApi};
-
     let route = r#"
 [[route]]
 path = "/hooks/github"
@@ -357,39 +359,17 @@ secrets = ["env:GITHUB_WEBHOOK_SECRET"]
 algorithm = "demo/Hello/0.1.0"
 callback = { url = "http://127.0.0.1:9/results", secret = "env:CALLBACK_SECRET" }
 "#;
-    let api = RuntimeApi::start("worker").await;
-    let cfg = FunctionConfig::new("worker", binary("worker"))
-        .env(
-            "HOOKRELAY_CONFIG",
-            config(route).replace("${ALGO_URL}", "http://127.0.0.1:9"),
-        )
-        .env("HOOKRELAY_DLQ_URL", "http://127.0.0.1:9/123456789012/hookrelay-dlq")
-        .env("ALGO_API_KEY", ALGO_KEY)
-        .env("GITHUB_WEBHOOK_SECRET", GITHUB_SECRET)
-        .env("CALLBACK_SECRET", "not-a-standard-webhooks-key")
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
-    let process = FunctionProcess::spawn(&api, cfg).await;
-    let Some(status) = process.wait(DEADLINE).await else {
-        panic!(
-            "the worker with a bad callback secret is still running\n{}",
-            process.report()
-        );
-    };
-    let Some(init) = api.wait_for_init_error(DEADLINE).await else {
-        panic!(
-            "the worker exited ({status}) without an init error\n{}",
-            process.report()
-        );
-    };
+    let config = config(route).replace("${ALGO_URL}", "http://127.0.0.1:9");
+    let env = [
+        ("HOOKRELAY_DLQ_URL", "http://127.0.0.1:9/123456789012/hookrelay-dlq"),
+        ("CALLBACK_SECRET", "not-a-standard-webhooks-key"),
+    ];
+    let failed = start_failing_with("worker", &config, &env).await;
+    assert_names_key(&failed, "worker", "route[0].callback.secret");
     assert!(
-        init.message().contains("route[0].callback.secret") && !status.success(),
-        "the init error must name route[0].callback.secret and the worker exit non-zero, got {:?} ({status})\n{}",
-        init.body,
-        process.report()
-    );
-    assert!(
-        !init.body.contains("not-a-standard-webhooks-key") && !process.report().contains("not-a-standard-webhooks-key"),
+        !failed.init.body.contains("not-a-standard-webhooks-key")
+            && !failed.process.report().contains("not-a-standard-webhooks-key"),
         "the secret leaked\n{}",
-        process.report()
+        failed.process.report()
     );
 }

@@ -10,16 +10,22 @@ const DEADLINE: Duration = hookrelay_e2e::util::DEADLINE;
 /// Nothing listens there: an init that fails on config must not need AWS anyway.
 const NOWHERE: &str = "http://127.0.0.1:9";
 
-struct Failed {
-    init: InitError,
-    process: FunctionProcess,
+pub(crate) struct Failed {
+    pub(crate) init: InitError,
+    pub(crate) process: FunctionProcess,
     code: Option<i32>,
 }
 
 /// Start `function` with `config` and wait for it to report an init error and exit.
 async fn start_failing(function: &str, config: &str) -> Failed {
+    start_failing_with(function, config, &[]).await
+}
+
+/// [`start_failing`] with more environment (e.g. `HOOKRELAY_DLQ_URL`, a callback secret).
+pub(crate) async fn start_failing_with(function: &str, config: &str, extra_env: &[(&str, &str)]) -> Failed {
     let api = RuntimeApi::start(function).await;
     let cfg = FunctionConfig::new(function, binary(function))
+        .envs(extra_env.iter().copied())
         .env("HOOKRELAY_CONFIG", config)
         .env("HOOKRELAY_QUEUE_URL", format!("{NOWHERE}/123456789012/hookrelay-jobs"))
         .env("AWS_ENDPOINT_URL", NOWHERE)
@@ -45,7 +51,7 @@ async fn start_failing(function: &str, config: &str) -> Failed {
     }
 }
 
-fn assert_names_key(f: &Failed, function: &str, key: &str) {
+pub(crate) fn assert_names_key(f: &Failed, function: &str, key: &str) {
     let msg = f.init.message();
     assert!(
         msg.contains(key),

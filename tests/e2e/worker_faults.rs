@@ -279,34 +279,8 @@ async fn unreadable_envelopes_are_dead_lettered_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_worker_refuses_to_start_without_a_dead_letter_queue() {
-    use hookrelay_e2e::{function::binary, util::DEADLINE, FunctionConfig, FunctionProcess, RuntimeApi};
-
-    let api = RuntimeApi::start("worker").await;
-    let cfg = FunctionConfig::new("worker", binary("worker"))
-        .env(
-            "HOOKRELAY_CONFIG",
-            config(GITHUB_ROUTE).replace("${ALGO_URL}", "http://127.0.0.1:9"),
-        )
-        .env("ALGO_API_KEY", ALGO_KEY)
-        .env("GITHUB_WEBHOOK_SECRET", GITHUB_SECRET)
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
-    let process = FunctionProcess::spawn(&api, cfg).await;
-    let Some(status) = process.wait(DEADLINE).await else {
-        panic!(
-            "the worker without HOOKRELAY_DLQ_URL is still running\n{}",
-            process.report()
-        );
-    };
-    let Some(init) = api.wait_for_init_error(DEADLINE).await else {
-        panic!(
-            "the worker exited ({status}) without an init error\n{}",
-            process.report()
-        );
-    };
-    assert!(
-        init.message().contains("HOOKRELAY_DLQ_URL") && !status.success(),
-        "the init error must name HOOKRELAY_DLQ_URL and the worker exit non-zero, got {:?} ({status})\n{}",
-        init.body,
-        process.report()
-    );
+    // `start_failing_with` sets no HOOKRELAY_DLQ_URL.
+    let config = config(GITHUB_ROUTE).replace("${ALGO_URL}", "http://127.0.0.1:9");
+    let failed = crate::config_errors::start_failing_with("worker", &config, &[]).await;
+    crate::config_errors::assert_names_key(&failed, "worker", "HOOKRELAY_DLQ_URL");
 }
