@@ -108,10 +108,9 @@ impl AlgorithmClient {
                 Some(value)
             }
         };
-        let http = reqwest::Client::builder()
+        let http = crate::tls::http_client_builder()?
             .timeout(downstream.timeout)
             .connect_timeout(Duration::from_secs(10).min(downstream.timeout))
-            .user_agent(concat!("hookrelay/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConfigError::new("downstream", format!("cannot build the HTTP client: {e}")))?;
         Ok(AlgorithmClient {

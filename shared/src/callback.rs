@@ -167,13 +167,12 @@ impl Callbacks {
                 },
             );
         }
-        let http = reqwest::Client::builder()
+        let http = crate::tls::http_client_builder()?
             .timeout(CALLBACK_TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
             // A redirect would resend (or turn into a GET) a signed request elsewhere: a 3xx is a
             // permanent failure instead.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("hookrelay/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConfigError::new("route.callback", format!("cannot build the HTTP client: {e}")))?;
         Ok(Callbacks { http, endpoints })

@@ -102,14 +102,14 @@ impl SecretResolver {
     async fn fetch(&self, key: &str, id: &str) -> Result<String, ConfigError> {
         let client = self
             .secrets_manager
-            .get_or_init(|| async {
+            .get_or_try_init(|| async {
                 let sdk_config = match &self.sdk_config {
                     Some(c) => c.clone(),
-                    None => crate::startup::aws_sdk_config().await,
+                    None => crate::startup::aws_sdk_config().await?,
                 };
-                aws_sdk_secretsmanager::Client::new(&sdk_config)
+                Ok::<_, ConfigError>(aws_sdk_secretsmanager::Client::new(&sdk_config))
             })
-            .await;
+            .await?;
         let output = client.get_secret_value().secret_id(id).send().await.map_err(|e| {
             let detail = aws_sdk_secretsmanager::error::DisplayErrorContext(e);
             ConfigError::new(key, format!("cannot read secret `{id}` from Secrets Manager: {detail}"))

@@ -9,9 +9,13 @@ pub fn init_tracing() {
     lambda_runtime::tracing::init_default_subscriber();
 }
 
-/// The SDK config from the standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials).
-pub async fn aws_sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+/// The SDK config from the standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials),
+/// over hookrelay's HTTP client ([`crate::sdk_http`]).
+pub async fn aws_sdk_config() -> Result<aws_config::SdkConfig, crate::config::ConfigError> {
+    Ok(aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(crate::sdk_http::http_client()?)
+        .load()
+        .await)
 }
 
 /// Bounded timeouts for calls a webhook sender waits on: a stalled queue or table must become a

@@ -119,9 +119,8 @@ impl HttpTarget {
             .map_err(|_| ConfigError::new(&key, "is not a valid header value"))?;
             headers.insert(header.clone(), value);
         }
-        let http = reqwest::Client::builder()
+        let http = crate::tls::http_client_builder()?
             .timeout(spec.timeout)
-            .user_agent(concat!("hookrelay/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConfigError::new(format!("targets.{name}"), format!("cannot build the HTTP client: {e}")))?;
         Ok(HttpTarget {

@@ -136,3 +136,37 @@ algorithm = "demo/Hello/0.1.0"
         f.process.report()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssl_cert_file_without_a_certificate_fails_every_function_init() {
+    let config = r#"
+[downstream]
+base_url = "https://127.0.0.1:9"
+api_key = "env:ALGO_API_KEY"
+
+[[route]]
+path = "/hooks/github"
+verify = "github"
+secrets = ["env:GITHUB_WEBHOOK_SECRET"]
+algorithm = "demo/Hello/0.1.0"
+
+[s3]
+algorithm = "demo/Hello/0.1.0"
+"#;
+    let not_a_cert = std::env::temp_dir().join(format!("hookrelay-not-a-cert-{}.pem", std::process::id()));
+    std::fs::write(&not_a_cert, "this is not a PEM certificate\n").expect("write");
+    let path = not_a_cert.display().to_string();
+    for function in ["ingress", "s3-relay", "worker"] {
+        let f = start_failing_with(
+            function,
+            config,
+            &[
+                ("SSL_CERT_FILE", &path),
+                ("HOOKRELAY_DLQ_URL", "http://127.0.0.1:9/1/dlq"),
+            ],
+        )
+        .await;
+        assert_names_key(&f, function, "SSL_CERT_FILE");
+    }
+    let _ = std::fs::remove_file(&not_a_cert);
+}

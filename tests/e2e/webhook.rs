@@ -200,3 +200,16 @@ async fn unknown_path_wrong_method_and_oversized_body_are_json_errors() {
     let counts = s.moto.queue_counts(&s.jobs.url).await.unwrap();
     assert_eq!(counts.total(), 0, "{}", s.diagnostics().await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_ca_algorithm_is_reached_over_https_trusted_through_ssl_cert_file() {
+    let mut opts = options(GITHUB_ROUTE);
+    opts.algorithm_tls = true;
+    let s = start(opts).await;
+    assert!(s.algorithm.url().starts_with("https://"), "{}", s.algorithm.url());
+    let body = r#"{"zen":"Encourage flow.","hook_id":7}"#;
+    let d = GithubDelivery::json(GITHUB_SECRET, body);
+    send_queued(&s, &d, "/hooks/github").await;
+    let req = delivered_once(&s, body.as_bytes()).await;
+    assert_algorithm_call(&s, &req, "application/json").await;
+}

@@ -19,6 +19,7 @@ use axum::routing::any;
 use axum::Router;
 use serde_json::{json, Value};
 
+use crate::private_ca::PrivateCa;
 use crate::util;
 
 /// One request received by the algorithm server.
@@ -91,6 +92,7 @@ struct Ctx {
 /// The running server. Stops when dropped.
 pub struct AlgorithmServer {
     addr: SocketAddr,
+    scheme: &'static str,
     ctx: Arc<Ctx>,
     task: tokio::task::AbortHandle,
 }
@@ -111,6 +113,36 @@ impl AlgorithmServer {
     pub async fn start_with(bind: SocketAddr, log_to_stdout: bool) -> AlgorithmServer {
         let listener = util::bind(bind).await;
         let addr = listener.local_addr().expect("local_addr");
+        let (ctx, app) = Self::app(log_to_stdout);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        AlgorithmServer {
+            addr,
+            scheme: "http",
+            ctx,
+            task: task.abort_handle(),
+        }
+    }
+
+    /// Start over HTTPS on `127.0.0.1:<free port>` with a certificate signed by `ca`.
+    pub async fn start_tls(ca: &PrivateCa) -> AlgorithmServer {
+        let listener = util::bind(util::any_loopback()).await;
+        let addr = listener.local_addr().expect("local_addr");
+        let (ctx, app) = Self::app(false);
+        let listener = ca.listener(listener);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        AlgorithmServer {
+            addr,
+            scheme: "https",
+            ctx,
+            task: task.abort_handle(),
+        }
+    }
+
+    fn app(log_to_stdout: bool) -> (Arc<Ctx>, Router) {
         let ctx = Arc::new(Ctx {
             inner: Mutex::default(),
             log_to_stdout,
@@ -120,19 +152,12 @@ impl AlgorithmServer {
             .route("/v1/algo/{owner}/{name}", any(call))
             .route("/v1/algo/{owner}/{name}/{version}", any(call_versioned))
             .with_state(ctx.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        AlgorithmServer {
-            addr,
-            ctx,
-            task: task.abort_handle(),
-        }
+        (ctx, app)
     }
 
     /// Base URL for `[downstream] base_url`, e.g. `http://127.0.0.1:41234`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -50,6 +50,10 @@ pub struct FunctionConfig {
     /// `AWS_LAMBDA_FUNCTION_NAME`.
     pub function_name: String,
     pub binary: PathBuf,
+    /// Arguments of `binary` (e.g. `-m awslambdaric module.handler` for a Python baseline).
+    pub args: Vec<String>,
+    /// Working directory (default: the harness's).
+    pub current_dir: Option<PathBuf>,
     /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`.
     pub memory_mb: u32,
     /// Environment of the function; defaults: the AWS test settings (`AWS_REGION=us-east-1`,
@@ -76,6 +80,8 @@ impl FunctionConfig {
         Self {
             function_name: function_name.to_string(),
             binary: binary.as_ref().to_path_buf(),
+            args: Vec::new(),
+            current_dir: None,
             memory_mb: 128,
             env,
             echo_prefix,
@@ -91,6 +97,16 @@ impl FunctionConfig {
         for (k, v) in vars {
             self.env.insert(k.as_ref().to_string(), v.as_ref().to_string());
         }
+        self
+    }
+
+    pub fn args<S: AsRef<str>>(mut self, args: impl IntoIterator<Item = S>) -> Self {
+        self.args = args.into_iter().map(|a| a.as_ref().to_string()).collect();
+        self
+    }
+
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.current_dir = Some(dir.as_ref().to_path_buf());
         self
     }
 
@@ -127,6 +143,10 @@ impl FunctionProcess {
         let endpoint = api.attach_instance().await;
         let name = config.function_name.clone();
         let mut cmd = Command::new(&config.binary);
+        cmd.args(&config.args);
+        if let Some(dir) = &config.current_dir {
+            cmd.current_dir(dir);
+        }
         cmd.env_clear();
         // A Lambda environment is clean; keep only what makes debugging possible.
         for key in ["PATH", "RUST_LOG", "RUST_BACKTRACE", "LANG"] {

@@ -18,6 +18,7 @@ use crate::algorithm::AlgorithmServer;
 use crate::function::{self, FunctionConfig, FunctionProcess};
 use crate::function_url::{FunctionUrl, FunctionUrlConfig};
 use crate::moto::{Moto, Queue};
+use crate::private_ca::PrivateCa;
 use crate::runtime_api::RuntimeApi;
 use crate::sqs_source::{EventSourceConfig, SqsEventSource};
 use crate::util::{self, DEADLINE};
@@ -71,6 +72,9 @@ pub struct StackOptions {
     /// [`crate::tcp_proxy::TcpProxy`] in front of moto that can take the service away and bring
     /// it back with its state (default: moto).
     pub aws_endpoint_url: Option<String>,
+    /// Serve the algorithm over HTTPS with a certificate from a private CA, which the functions
+    /// trust through `SSL_CERT_FILE`.
+    pub algorithm_tls: bool,
 }
 
 impl StackOptions {
@@ -96,6 +100,7 @@ impl StackOptions {
             algorithm_log: false,
             moto_port: None,
             aws_endpoint_url: None,
+            algorithm_tls: false,
         }
     }
 
@@ -150,6 +155,8 @@ impl StackOptions {
 pub struct Stack {
     pub moto: Moto,
     pub algorithm: AlgorithmServer,
+    /// The CA of an HTTPS algorithm server ([`StackOptions::algorithm_tls`]).
+    pub private_ca: Option<PrivateCa>,
     pub jobs: Queue,
     pub dlq: Queue,
     pub s3_events: Queue,
@@ -189,10 +196,17 @@ impl Stack {
             moto.create_secret(name, value).await;
         }
 
-        let algorithm = AlgorithmServer::start_with(util::any_loopback(), opts.algorithm_log).await;
+        let private_ca = opts.algorithm_tls.then(PrivateCa::new);
+        let algorithm = match &private_ca {
+            Some(ca) => AlgorithmServer::start_tls(ca).await,
+            None => AlgorithmServer::start_with(util::any_loopback(), opts.algorithm_log).await,
+        };
         let config = opts.config_toml.replace(ALGO_URL_PLACEHOLDER, &algorithm.url());
 
         let mut env = opts.env.clone();
+        if let Some(ca) = &private_ca {
+            env.insert("SSL_CERT_FILE".into(), ca.cert_file().display().to_string());
+        }
         env.insert("HOOKRELAY_CONFIG".into(), config.clone());
         env.insert("HOOKRELAY_QUEUE_URL".into(), jobs.url.clone());
         // The worker dead-letters permanent failures itself, straight into the jobs queue's DLQ.
@@ -271,6 +285,7 @@ impl Stack {
         Ok(Stack {
             moto,
             algorithm,
+            private_ca,
             jobs,
             dlq,
             s3_events,

@@ -29,7 +29,7 @@ async fn main() -> Result<(), Error> {
 async fn init() -> Result<handler::Ingress<SqsJobQueue, Option<DynamoLedger>, Targets>, ConfigError> {
     let config = Config::from_env()?;
     let queue_url = startup::required_env(QUEUE_URL_ENV)?;
-    let sdk_config = startup::aws_sdk_config().await;
+    let sdk_config = startup::aws_sdk_config().await?;
     let queue = SqsJobQueue::new(startup::sqs_client(&sdk_config), queue_url);
     // Standard queues de-duplicate through this table when it is configured; FIFO queues need none.
     let ledger = std::env::var(DEDUP_TABLE_ENV)

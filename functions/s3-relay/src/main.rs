@@ -30,7 +30,7 @@ async fn init() -> Result<handler::S3Relay<SqsJobQueue>, ConfigError> {
         .s3
         .ok_or_else(|| ConfigError::new("s3.algorithm", "s3-relay needs an `[s3]` table"))?;
     let queue_url = startup::required_env(shared::queue::QUEUE_URL_ENV)?;
-    let sdk_config = startup::aws_sdk_config().await;
+    let sdk_config = startup::aws_sdk_config().await?;
     let queue = SqsJobQueue::new(startup::sqs_client(&sdk_config), queue_url);
     Ok(handler::S3Relay::new(queue, s3.rules))
 }

@@ -46,7 +46,7 @@ async fn init() -> Result<Worker<Targets, Callbacks, SqsActions>, ConfigError> {
     // Optional: without it, each record's queue is found from its eventSourceARN (also where
     // follow-up callback jobs are queued).
     let queue_url = std::env::var(QUEUE_URL_ENV).ok();
-    let sqs = startup::sqs_client(&startup::aws_sdk_config().await);
+    let sqs = startup::sqs_client(&startup::aws_sdk_config().await?);
     let settings = Settings {
         concurrency: config.worker.concurrency,
         retry: RetryPolicy {

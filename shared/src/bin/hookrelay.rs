@@ -31,7 +31,14 @@ fn redrive(from: &str, to: &str) -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let client = aws_sdk_sqs::Client::new(&shared::startup::aws_sdk_config().await);
+        let sdk_config = match shared::startup::aws_sdk_config().await {
+            Ok(sdk_config) => sdk_config,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let client = aws_sdk_sqs::Client::new(&sdk_config);
         match shared::redrive::redrive(&client, from, to, usize::MAX).await {
             Ok(moved) => {
                 println!("moved {moved} message(s) from {from} to {to}");

@@ -3,14 +3,18 @@
 //! 1. Cold start: process spawn → the first `GET /2018-06-01/runtime/invocation/next` on a
 //!    loopback listener, for each function with a real config, a minimal `lambda_runtime` floor
 //!    (`echo-lambda`) and a Python relay under awslambdaric. Runs are interleaved.
-//! 2. Ingress hot path: read from criterion's output (`cargo bench -p shared --bench hot_path`).
-//! 3. Worker concurrency: the real `worker` binary under the harness's Runtime API, calling the
+//! 2. First invocation after init: a fresh `worker` (and a Python worker under awslambdaric)
+//!    calling an HTTPS algorithm server with a private CA: the first TLS handshake included.
+//! 3. Ingress warm overhead: warm requests against an instant SQS stub, minus `echo-lambda`'s
+//!    Runtime API round trip (latency.rs).
+//! 4. Ingress hot path: read from criterion's output (`cargo bench -p shared --bench hot_path`).
+//! 5. Worker concurrency: the real `worker` binary under the harness's Runtime API, calling the
 //!    harness's algorithm server with 200 ms per call.
-//! 4. Footprint: `VmHWM` after N invocations through the harness (moto for SQS), binary and zip
+//! 6. Footprint: `VmHWM` after N invocations through the harness (moto for SQS), binary and zip
 //!    sizes.
 //!
 //! Settings (environment): `BENCH_RUNS` (cold start runs per binary, default 30),
-//! `BENCH_INVOCATIONS` (default 1000), `BENCH_PYTHON` (python with awslambdaric and boto3; default
+//! `BENCH_INVOCATIONS` (default 1000), `BENCH_WARM_REQUESTS` (default 2000), `BENCH_PYTHON` (python with awslambdaric and boto3; default
 //! `target/bench-py/bin/python`), `BENCH_OUT` (default `BENCHMARKS.md`), `BENCH_CRITERION_DIR`
 //! (default `target/criterion`), `BENCH_LAMBDA_DIR` (default `target/lambda`), `BENCH_NOTES`
 //! (a markdown file appended verbatim, default `bench/NOTES.md`).
@@ -30,6 +34,8 @@ use hookrelay_e2e::{
     RuntimeApi,
 };
 use serde_json::{json, Value};
+
+mod latency;
 
 const SECRET: &str = "It's a Secret to Everybody";
 
@@ -647,7 +653,29 @@ async fn run() -> Result<(), String> {
     let cold = cold_starts(&launches, runs)?;
     let cold_stats: BTreeMap<String, Stats> = cold.iter().map(|(k, v)| (k.clone(), stats(v))).collect();
 
-    // 3 and 4 need moto
+    // 2 and 3: per-request latency
+    let first_runs = (runs / 2).max(5);
+    eprintln!("bench: first invocation after init over TLS, {first_runs} runs each");
+    let first = match built("worker") {
+        true => Some(
+            latency::first_invocations(
+                first_runs,
+                python_ok.then(|| (python.clone(), root.join("bench/python"))),
+            )
+            .await?,
+        ),
+        false => None,
+    };
+    let warm_requests: usize = env_or("BENCH_WARM_REQUESTS", "2000")
+        .parse()
+        .map_err(|_| "BENCH_WARM_REQUESTS")?;
+    eprintln!("bench: ingress warm overhead, {warm_requests} requests against an instant SQS stub");
+    let warm = match built("ingress") {
+        true => Some(latency::warm_overhead(warm_requests).await?),
+        false => None,
+    };
+
+    // 5 and 6 need moto
     eprintln!("bench: worker concurrency and footprint (moto, harness Runtime API)");
     let moto = Moto::start().await;
     let worker_runs = (runs / 3).max(5);
@@ -732,7 +760,85 @@ async fn run() -> Result<(), String> {
     writeln!(w).unwrap();
 
     // 2
-    writeln!(w, "## 2. Ingress hot path (criterion)\n").unwrap();
+    writeln!(w, "## 2. First invocation after init, with a TLS handshake\n").unwrap();
+    writeln!(
+        w,
+        "A fresh worker process per run, trusting a private CA through `SSL_CERT_FILE`; once it polls \
+         `/next`, one SQS record is invoked and timed until the function's response. The call goes to an \
+         HTTPS algorithm server on loopback (the harness's, certificate signed by that CA), so the time \
+         includes the process's first TLS handshake. Python: bench/python/worker.py (urllib3 pool and a \
+         boto3 SQS client built at import) under awslambdaric, same server, same CA. {first_runs} runs each, \
+         interleaved, after one untimed run each.\n"
+    )
+    .unwrap();
+    match &first {
+        None => writeln!(w, "**Not measured**: the `worker` binary was not built.\n").unwrap(),
+        Some(first) => {
+            let rust = stats(&first.rust);
+            writeln!(w, "| worker | median | spread (ms) |").unwrap();
+            writeln!(w, "|---|---|---|").unwrap();
+            writeln!(w, "| hookrelay `worker` | {} | {} |", ms(&rust), spread(&rust)).unwrap();
+            match &first.python {
+                Some(py) => {
+                    let py = stats(py);
+                    writeln!(w, "| Python worker.py | {} | {} |\n", ms(&py), spread(&py)).unwrap();
+                    writeln!(
+                        w,
+                        "- hookrelay's first invocation takes {:.2}x Python's (goal ≤ 1x: {})\n",
+                        rust.median / py.median,
+                        verdict(rust.median <= py.median)
+                    )
+                    .unwrap();
+                }
+                None => writeln!(w, "\n**Python baseline not run**: awslambdaric/boto3 not installed.\n").unwrap(),
+            }
+        }
+    }
+
+    // 3
+    writeln!(w, "## 3. Ingress warm overhead\n").unwrap();
+    writeln!(
+        w,
+        "Warm requests invoked straight through the harness's Runtime API (no HTTP gateway): a signed 1 KiB \
+         GitHub delivery as a function URL event, to the release `ingress` whose SQS endpoint is an instant \
+         stub on loopback (it answers every call at once), and the same event to `echo-lambda`, which only \
+         echoes it: the Runtime API round trip. Blocks of 100, interleaved, after 100 of each to warm up. \
+         The difference is hookrelay's time per request, including the client side of SendMessage \
+         (serialisation, SigV4 signing, the loopback round trip to the stub).\n"
+    )
+    .unwrap();
+    match &warm {
+        None => writeln!(w, "**Not measured**: the `ingress` binary was not built.\n").unwrap(),
+        Some(warm) => {
+            let (ing, floor) = (stats(&warm.ingress), stats(&warm.floor));
+            writeln!(w, "| function | median per request | spread (ms) |").unwrap();
+            writeln!(w, "|---|---|---|").unwrap();
+            writeln!(
+                w,
+                "| ingress (instant SQS stub) | {:.3} ms | {} |",
+                ing.median,
+                spread(&ing)
+            )
+            .unwrap();
+            writeln!(
+                w,
+                "| echo-lambda (round trip) | {:.3} ms | {} |\n",
+                floor.median,
+                spread(&floor)
+            )
+            .unwrap();
+            let over = ing.median - floor.median;
+            writeln!(
+                w,
+                "- ingress overhead: {over:.3} ms per request (goal ≤ 0.35 ms: {})\n",
+                verdict(over <= 0.35)
+            )
+            .unwrap();
+        }
+    }
+
+    // 4
+    writeln!(w, "## 4. Ingress hot path (criterion)\n").unwrap();
     writeln!(
         w,
         "`cargo bench -p shared --bench hot_path` (shared/benches/hot_path.rs): route lookup + \
@@ -781,8 +887,8 @@ async fn run() -> Result<(), String> {
     }
     writeln!(w).unwrap();
 
-    // 3
-    writeln!(w, "## 3. Worker concurrency\n").unwrap();
+    // 5
+    writeln!(w, "## 5. Worker concurrency\n").unwrap();
     writeln!(
         w,
         "The real `worker` release binary under the harness's Runtime API emulator, `[worker] concurrency = 10`, \
@@ -822,8 +928,8 @@ async fn run() -> Result<(), String> {
         }
     }
 
-    // 4
-    writeln!(w, "## 4. Footprint\n").unwrap();
+    // 6
+    writeln!(w, "## 6. Footprint\n").unwrap();
     writeln!(
         w,
         "Peak RSS is `VmHWM` from `/proc/<pid>/status` after {invocations} sequential invocations through the \
@@ -864,20 +970,15 @@ async fn run() -> Result<(), String> {
         lambda_dir.strip_prefix(&root).unwrap_or(&lambda_dir).display()
     )
     .unwrap();
-    writeln!(
-        w,
-        "| function | release binary | goal ≤ 4 MB | zip | goal ≤ 4 MB | zip written |"
-    )
-    .unwrap();
-    writeln!(w, "|---|---|---|---|---|---|").unwrap();
+    writeln!(w, "| function | release binary | zip | goal ≤ 4 MB | zip written |").unwrap();
+    writeln!(w, "|---|---|---|---|---|").unwrap();
     for name in ["ingress", "s3-relay", "worker"] {
         let bin = file_size(&bin_dir.join(name));
         let zip = file_size(&lambda_dir.join(name).join("bootstrap.zip"));
         writeln!(
             w,
-            "| {name} | {} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {} | {} |",
             bin.map_or("—".into(), mb),
-            bin.map_or("—", |b| verdict(b <= 4_000_000)),
             zip.map_or("not built".into(), mb),
             zip.map_or("—", |b| verdict(b <= 4_000_000)),
             modified(&lambda_dir.join(name).join("bootstrap.zip")).unwrap_or_else(|| "—".into()),
