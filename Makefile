@@ -118,22 +118,29 @@ soak: venv
 		$(CARGO) test -p hookrelay-e2e --locked --test faults -- --nocapture
 
 # Release-mode measurements on this machine, written to BENCHMARKS.md (not part of `make test`):
-# cold starts vs a lambda_runtime floor and a Python relay, the ingress hot path (criterion), worker
-# concurrency, peak RSS, binary and zip sizes. bench/NOTES.md is appended to the report verbatim.
+# cold starts vs a lambda_runtime floor and a Python relay, the first invocation over TLS vs a Python
+# worker, the ingress's warm overhead, the ingress hot path (criterion), worker concurrency, peak RSS,
+# binary and zip sizes. bench/NOTES.md (the tuning log) is appended to the report verbatim.
 BENCH_PY := target/bench-py
+BENCH_FUNCTIONS := target/bench-functions
 $(BENCH_PY)/.installed: bench/requirements.txt
 	python3 -m venv $(BENCH_PY)
 	$(BENCH_PY)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	touch $@
 
 bench: venv deploy-tools $(BENCH_PY)/.installed
-	$(CARGO) build --release --workspace --bins --locked
 	$(CARGO) bench -p shared --bench hot_path --locked
 	PATH="$(DEPLOY_PATH)" $(CARGO) lambda build --release --output-format zip $(CARGO_LAMBDA_ARCH) \
 		--lambda-dir $(LAMBDA_DIR) $(addprefix --bin ,$(LAMBDA_BINS))
-	@# The runner is run from the workspace build: `cargo run -p` would unify features differently.
+	@# The measured functions are built on their own, with the features a deploy build has (a
+	@# workspace build would add the test harness's), and kept aside from later workspace builds.
+	$(CARGO) build --release --locked $(addprefix -p ,$(LAMBDA_BINS))
+	mkdir -p $(BENCH_FUNCTIONS)
+	cd $${CARGO_TARGET_DIR:-target}/release && cp $(LAMBDA_BINS) $(abspath $(BENCH_FUNCTIONS))/
+	@# The runner and the floor (echo-lambda) from the workspace build.
+	$(CARGO) build --release --workspace --bins --locked
 	$(LOCAL_AWS_ENV) BENCH_PYTHON=$(abspath $(BENCH_PY))/bin/python BENCH_LAMBDA_DIR=$(abspath $(LAMBDA_DIR)) \
-		$${CARGO_TARGET_DIR:-target}/release/bench
+		BENCH_FUNCTION_DIR=$(abspath $(BENCH_FUNCTIONS)) $${CARGO_TARGET_DIR:-target}/release/bench
 
 clean:
 	$(CARGO) clean

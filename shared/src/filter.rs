@@ -134,6 +134,16 @@ impl Filter {
         Ok(Filter { alternatives })
     }
 
+    /// Whether any field of the pattern is `path` or lies under it (`body.a` reads `body.a.b`).
+    pub fn reads(&self, path: &str) -> bool {
+        self.alternatives.iter().flat_map(|a| &a.fields).any(|field| {
+            field
+                .path
+                .strip_prefix(path)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
+    }
+
     /// `event` is the object the filter looks at; hookrelay passes `{"method", "path", "query":
     /// {name: value}, "headers": {lower-cased name: value}, "body": <parsed JSON body or absent>}`.
     pub fn matches(&self, event: &Value) -> bool {

@@ -1,11 +1,15 @@
 //! Routing: finding a request's route, the view filters look at, input mapping and FIFO groups.
 
 use std::collections::HashMap;
+use std::fmt;
+use std::sync::OnceLock;
 
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::{
     config::{InputMapping, Route, ValueSource},
+    filter::Filter,
     verify::Verified,
 };
 
@@ -37,11 +41,13 @@ impl<T> RouteTable<T> {
     }
 }
 
-/// A verified request as filters and input templates see it. The body is parsed at most once.
+/// A verified request as filters and input templates see it. The body is parsed only when an
+/// input mapping or message group needs it, and at most once; a filter parses only the top-level
+/// fields it reads (a webhook body can be hundreds of KiB of which a filter reads one field).
 pub struct RequestView<'a> {
     verified: &'a Verified<'a>,
     path: &'a str,
-    body: Option<Value>,
+    body: OnceLock<Option<Value>>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -55,12 +61,31 @@ impl<'a> RequestView<'a> {
         RequestView {
             verified,
             path,
-            body: parse_body(verified),
+            body: OnceLock::new(),
         }
     }
 
-    /// `{"method", "path", "query": {..}, "headers": {..}, "body": ..}` for [`crate::filter::Filter`].
+    fn body(&self) -> Option<&Value> {
+        self.body.get_or_init(|| parse_body(self.verified)).as_ref()
+    }
+
+    /// Whether the request passes `filter`.
+    pub fn passes(&self, filter: &Filter) -> bool {
+        let body = match self.body.get() {
+            Some(parsed) => parsed.clone(),
+            None => parse_fields(self.verified.body(), |key| filter.reads(&format!("body.{key}")))
+                .or_else(|| parse_body(self.verified)),
+        };
+        filter.matches(&self.event(body))
+    }
+
+    /// `{"method", "path", "query": {..}, "headers": {..}, "body": ..}` for [`crate::filter::Filter`],
+    /// with the whole body.
     pub fn filter_event(&self) -> Value {
+        self.event(self.body().cloned())
+    }
+
+    fn event(&self, body: Option<Value>) -> Value {
         let mut event = Map::new();
         event.insert("method".into(), self.verified.method().as_str().into());
         event.insert("path".into(), self.path.into());
@@ -72,8 +97,8 @@ impl<'a> RequestView<'a> {
             }
         }
         event.insert("headers".into(), Value::Object(headers));
-        if let Some(body) = &self.body {
-            event.insert("body".into(), body.clone());
+        if let Some(body) = body {
+            event.insert("body".into(), body);
         }
         Value::Object(event)
     }
@@ -89,8 +114,7 @@ impl<'a> RequestView<'a> {
     fn value_of(&self, source: &ValueSource) -> Value {
         match source {
             ValueSource::Pointer(pointer) => self
-                .body
-                .as_ref()
+                .body()
                 .and_then(|b| b.pointer(pointer))
                 .cloned()
                 .unwrap_or(Value::Null),
@@ -112,11 +136,11 @@ impl<'a> RequestView<'a> {
         let value = match mapping {
             InputMapping::Body => return Ok(None),
             InputMapping::Pointer(pointer) => {
-                let body = self.body.as_ref().ok_or(InputError::BodyNotJson)?;
+                let body = self.body().ok_or(InputError::BodyNotJson)?;
                 body.pointer(pointer).cloned().unwrap_or(Value::Null)
             }
             InputMapping::Template(fields) => {
-                if self.body.is_none() && fields.iter().any(|(_, s)| matches!(s, ValueSource::Pointer(_))) {
+                if self.body().is_none() && fields.iter().any(|(_, s)| matches!(s, ValueSource::Pointer(_))) {
                     return Err(InputError::BodyNotJson);
                 }
                 Value::Object(
@@ -152,6 +176,46 @@ impl<'a> RequestView<'a> {
             group
         }
     }
+}
+
+/// A JSON object body with only the top-level fields `wanted` accepts; the others are skipped
+/// without being built. `None` when the body is not a JSON object.
+fn parse_fields(body: &[u8], wanted: impl Fn(&str) -> bool) -> Option<Value> {
+    struct Fields<F>(F);
+
+    impl<'de, F: Fn(&str) -> bool> Visitor<'de> for Fields<F> {
+        type Value = Map<String, Value>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut fields = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if (self.0)(&key) {
+                    // A repeated key keeps its last value, as a full parse does.
+                    fields.insert(key, map.next_value()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(fields)
+        }
+    }
+
+    impl<'de, F: Fn(&str) -> bool> DeserializeSeed<'de> for Fields<F> {
+        type Value = Map<String, Value>;
+
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_map(self)
+        }
+    }
+
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let fields = Fields(wanted).deserialize(&mut deserializer).ok()?;
+    deserializer.end().ok()?;
+    Some(Value::Object(fields))
 }
 
 /// The JSON body, or a form body as an object of its fields, or nothing.
@@ -216,6 +280,44 @@ mod tests {
         assert_eq!(table.get("/"), Some(&2));
         assert_eq!(table.get("/hooks/a//"), None);
         assert_eq!(table.get("/hooks"), None);
+    }
+
+    #[test]
+    fn a_filter_parsing_only_the_fields_it_reads_decides_as_on_the_whole_body() {
+        let filters = [
+            r#"{"body": {"ref": ["refs/heads/main"]}}"#,
+            r#"{"body": {"repository": {"name": [{"prefix": "app"}]}}}"#,
+            r#"{"body": {"ref": [{"exists": false}]}}"#,
+            r#"{"body": {"ref.x": ["y"]}}"#,
+            r#"{"headers": {"x-github-event": ["push"]}}"#,
+            r#"{"$or": [{"body": {"n": [{"numeric": [">", 5]}]}}, {"body": {"ref": ["refs/heads/dev"]}}]}"#,
+        ];
+        let bodies: [&[u8]; 8] = [
+            br#"{"ref":"refs/heads/main","big":[1,2,{"deep":"x"}],"repository":{"name":"app-1"}}"#,
+            br#"{"ref":"refs/heads/dev","n":7,"ref.x":"y"}"#,
+            br#"{"ref":"refs/heads/old","ref":"refs/heads/main"}"#,
+            br#"{"other":true}"#,
+            br#"["refs/heads/main"]"#,
+            b"ref=refs%2Fheads%2Fmain&n=9",
+            b"not json",
+            br#"{"ref":"refs/heads/main"} trailing"#,
+        ];
+        for pattern in filters {
+            let filter = Filter::compile(&serde_json::from_str(pattern).unwrap()).unwrap();
+            for body in bodies {
+                for content_type in ["application/json", "application/x-www-form-urlencoded"] {
+                    let pairs = [("x-github-event", "push"), ("content-type", content_type)];
+                    let (fast, whole) =
+                        with_view(body, &pairs, |v| (v.passes(&filter), filter.matches(&v.filter_event())));
+                    assert_eq!(
+                        fast,
+                        whole,
+                        "{pattern} on {:?} ({content_type})",
+                        String::from_utf8_lossy(body)
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -138,7 +138,7 @@ impl<Q: JobQueue, L: DeliveryLedger, T: JobTarget> Ingress<Q, L, T> {
     async fn deliver(&self, route: &Route, verified: &Verified<'_>) -> Response<Body> {
         let view = RequestView::new(verified, &route.path);
         if let Some(filter) = &route.filter {
-            if !filter.matches(&view.filter_event()) {
+            if !view.passes(filter) {
                 info!("filtered out");
                 return json_response(StatusCode::OK, json!({ "status": "filtered" }));
             }

@@ -12,7 +12,7 @@ use hookrelay_e2e::function_url::{build_event, EventInput};
 use hookrelay_e2e::{github_signature, AlgorithmServer, FunctionConfig, FunctionProcess, PrivateCa, RuntimeApi};
 use serde_json::{json, Value};
 
-use crate::{config_toml, failures, sqs_batch, SECRET};
+use crate::{config_toml, failures, function_binary, sqs_batch, SECRET};
 
 const READY: Duration = Duration::from_secs(30);
 const INVOKE: Duration = Duration::from_secs(60);
@@ -41,7 +41,8 @@ async fn ready_worker(
         ("AWS_ENDPOINT_URL", NOWHERE.to_string()),
     ];
     let config = match python {
-        None => FunctionConfig::new("worker", binary("worker")).env("HOOKRELAY_CONFIG", config_toml(&algo.url(), 10)),
+        None => FunctionConfig::new("worker", function_binary("worker"))
+            .env("HOOKRELAY_CONFIG", config_toml(&algo.url(), 10)),
         Some((interpreter, dir)) => FunctionConfig::new("python-worker", interpreter)
             .args(["-m", "awslambdaric", "worker.handler"])
             .current_dir(dir)
@@ -160,7 +161,7 @@ pub async fn warm_overhead(requests: usize) -> Result<WarmOverhead, String> {
     let ingress_api = RuntimeApi::start("ingress").await;
     let ingress = FunctionProcess::spawn(
         &ingress_api,
-        FunctionConfig::new("ingress", binary("ingress")).envs([
+        FunctionConfig::new("ingress", function_binary("ingress")).envs([
             ("HOOKRELAY_CONFIG", config_toml(NOWHERE, 10)),
             ("HOOKRELAY_QUEUE_URL", format!("{sqs_url}/123456789012/jobs")),
             ("AWS_ENDPOINT_URL", sqs_url.clone()),

@@ -39,9 +39,22 @@ mod latency;
 
 const SECRET: &str = "It's a Secret to Everybody";
 
-/// Whether a workspace binary has been built (a part whose binary is missing is reported, not run).
+/// Where the measured function binaries are: `BENCH_FUNCTION_DIR` (`make bench` builds them there
+/// with only the functions' own features, as cargo-lambda builds what is deployed; a workspace
+/// build would unify in the test harness's features), else the workspace binaries.
+fn function_dir() -> PathBuf {
+    std::env::var_os("BENCH_FUNCTION_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(hookrelay_e2e::function::bin_dir)
+}
+
+fn function_binary(name: &str) -> PathBuf {
+    function_dir().join(name)
+}
+
+/// Whether a function binary has been built (a part whose binary is missing is reported, not run).
 fn built(name: &str) -> bool {
-    hookrelay_e2e::function::bin_dir().join(name).is_file()
+    function_binary(name).is_file()
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -174,7 +187,11 @@ fn rust_launch(name: &str, config: &str) -> Launch {
     env.insert("HOOKRELAY_CONFIG".into(), config.to_string());
     Launch {
         name: name.to_string(),
-        program: binary(name),
+        program: if name == "echo-lambda" {
+            binary(name)
+        } else {
+            function_binary(name)
+        },
         args: vec![],
         env,
         cwd: None,
@@ -327,7 +344,7 @@ async fn worker_concurrency(moto: &Moto, runs: usize) -> Result<WorkerResult, St
     let dlq = moto.create_queue("bench-worker-dlq", 30).await;
     let queue = moto.create_queue("bench-worker-jobs", 30).await;
     let api = RuntimeApi::start("worker").await;
-    let config = FunctionConfig::new("worker", binary("worker")).envs([
+    let config = FunctionConfig::new("worker", function_binary("worker")).envs([
         ("HOOKRELAY_CONFIG", config_toml(&algo.url(), 10)),
         ("HOOKRELAY_DLQ_URL", dlq.url.clone()),
         ("HOOKRELAY_QUEUE_URL", queue.url.clone()),
@@ -391,7 +408,7 @@ async fn footprints(moto: &Moto, invocations: usize, missing: &[&str]) -> Result
         // A fresh queue per function: moto's SendMessage slows as a queue fills.
         let queue = moto.create_queue(&format!("bench-fp-{name}"), 30).await;
         let api = RuntimeApi::start(name).await;
-        let config = FunctionConfig::new(name, binary(name)).envs([
+        let config = FunctionConfig::new(name, function_binary(name)).envs([
             ("HOOKRELAY_CONFIG", config_toml(&algo.url(), 10)),
             ("HOOKRELAY_DLQ_URL", dlq.url.clone()),
             ("HOOKRELAY_QUEUE_URL", queue.url.clone()),
@@ -961,7 +978,7 @@ async fn run() -> Result<(), String> {
         .unwrap();
     }
     writeln!(w).unwrap();
-    let bin_dir = hookrelay_e2e::function::bin_dir();
+    let bin_dir = function_dir();
     writeln!(
         w,
         "Sizes: the release binary in {} and `cargo lambda build --release --output-format zip` output in {} \
