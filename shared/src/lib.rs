@@ -10,6 +10,7 @@ pub mod config;
 pub mod dedup;
 pub mod envelope;
 pub mod filter;
+mod json;
 pub mod queue;
 pub mod redrive;
 pub mod retry;

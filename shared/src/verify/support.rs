@@ -36,7 +36,10 @@ pub(crate) fn header_id(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// A string at a JSON Pointer in the body as an id (e.g. Stripe's `/id`), bounded and printable.
 pub(crate) fn body_id(body: &[u8], pointer: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    // Only the top-level field the pointer starts in is built.
+    let first = pointer.strip_prefix('/')?.split('/').next()?;
+    let key = first.replace("~1", "/").replace("~0", "~");
+    let value = crate::json::top_level_fields(body, |k| k == key)?;
     value.pointer(pointer)?.as_str().and_then(usable_id)
 }
 

@@ -152,6 +152,24 @@ fn webhook_event() -> Value {
 pub struct WarmOverhead {
     pub ingress: Vec<f64>,
     pub floor: Vec<f64>,
+    /// One SendMessage of the same envelope size to the stub, through the SQS client the
+    /// functions build (shared::startup), from this process.
+    pub send_message: Vec<f64>,
+}
+
+/// The functions' own SQS client, pointed at `endpoint`.
+async fn functions_sqs_client(endpoint: &str) -> Result<aws_sdk_sqs::Client, String> {
+    let http = shared::sdk_http::http_client().map_err(|e| e.to_string())?;
+    let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "test", "test", None, None, "bench",
+        ))
+        .endpoint_url(endpoint)
+        .load()
+        .await;
+    Ok(shared::startup::sqs_client(&sdk_config))
 }
 
 /// Warm ingress requests against an instant SQS stub, and the same event through `echo-lambda`
@@ -177,9 +195,16 @@ pub async fn warm_overhead(requests: usize) -> Result<WarmOverhead, String> {
         p.wait_ready(READY).await.map_err(|e| format!("{e}\n{}", p.report()))?;
     }
     let event = webhook_event();
+    let sqs = functions_sqs_client(&sqs_url).await?;
+    let queue_url = format!("{sqs_url}/123456789012/jobs");
+    // About the size of the ingress's envelope for this event.
+    let message =
+        json!({"v": 1, "payload": {"text": event["body"].as_str().unwrap_or_default()}, "pad": "x".repeat(300)})
+            .to_string();
     let mut out = WarmOverhead {
         ingress: Vec::with_capacity(requests),
         floor: Vec::with_capacity(requests),
+        send_message: Vec::with_capacity(requests),
     };
     const BLOCK: usize = 100;
     let warm_up = BLOCK;
@@ -202,6 +227,23 @@ pub async fn warm_overhead(requests: usize) -> Result<WarmOverhead, String> {
                 if done >= warm_up {
                     into.push(took);
                 }
+            }
+        }
+        for _ in 0..BLOCK {
+            let started = Instant::now();
+            sqs.send_message()
+                .queue_url(&queue_url)
+                .message_body(&message)
+                .send()
+                .await
+                .map_err(|e| {
+                    format!(
+                        "SendMessage to the stub: {}",
+                        aws_sdk_sqs::error::DisplayErrorContext(e)
+                    )
+                })?;
+            if done >= warm_up {
+                out.send_message.push(started.elapsed().as_secs_f64() * 1000.0);
             }
         }
         done += BLOCK;
