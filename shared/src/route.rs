@@ -1,10 +1,8 @@
 //! Routing: finding a request's route, the view filters look at, input mapping and FIFO groups.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::OnceLock;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::{
