@@ -134,12 +134,14 @@ impl Filter {
         Ok(Filter { alternatives })
     }
 
-    /// Whether any field of the pattern is `path` or lies under it (`body.a` reads `body.a.b`).
-    pub fn reads(&self, path: &str) -> bool {
+    /// Whether any field of the pattern is the body's top-level `key` or lies under it
+    /// (`body.a.b` reads `a`).
+    pub fn reads_body_field(&self, key: &str) -> bool {
         self.alternatives.iter().flat_map(|a| &a.fields).any(|field| {
             field
                 .path
-                .strip_prefix(path)
+                .strip_prefix("body.")
+                .and_then(|rest| rest.strip_prefix(key))
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
         })
     }

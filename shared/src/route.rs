@@ -71,7 +71,7 @@ impl<'a> RequestView<'a> {
     pub fn passes(&self, filter: &Filter) -> bool {
         let body = match self.body.get() {
             Some(parsed) => parsed.clone(),
-            None => crate::json::top_level_fields(self.verified.body(), |key| filter.reads(&format!("body.{key}")))
+            None => crate::json::top_level_fields(self.verified.body(), |key| filter.reads_body_field(key))
                 .or_else(|| parse_body(self.verified)),
         };
         filter.matches(&self.event(body))

@@ -113,36 +113,21 @@ impl AlgorithmServer {
     pub async fn start_with(bind: SocketAddr, log_to_stdout: bool) -> AlgorithmServer {
         let listener = util::bind(bind).await;
         let addr = listener.local_addr().expect("local_addr");
-        let (ctx, app) = Self::app(log_to_stdout);
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        AlgorithmServer {
-            addr,
-            scheme: "http",
-            ctx,
-            task: task.abort_handle(),
-        }
+        Self::serve(listener, addr, "http", log_to_stdout)
     }
 
     /// Start over HTTPS on `127.0.0.1:<free port>` with a certificate signed by `ca`.
     pub async fn start_tls(ca: &PrivateCa) -> AlgorithmServer {
         let listener = util::bind(util::any_loopback()).await;
         let addr = listener.local_addr().expect("local_addr");
-        let (ctx, app) = Self::app(false);
-        let listener = ca.listener(listener);
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        AlgorithmServer {
-            addr,
-            scheme: "https",
-            ctx,
-            task: task.abort_handle(),
-        }
+        Self::serve(ca.listener(listener), addr, "https", false)
     }
 
-    fn app(log_to_stdout: bool) -> (Arc<Ctx>, Router) {
+    fn serve<L>(listener: L, addr: SocketAddr, scheme: &'static str, log_to_stdout: bool) -> AlgorithmServer
+    where
+        L: axum::serve::Listener,
+        L::Addr: std::fmt::Debug,
+    {
         let ctx = Arc::new(Ctx {
             inner: Mutex::default(),
             log_to_stdout,
@@ -152,7 +137,15 @@ impl AlgorithmServer {
             .route("/v1/algo/{owner}/{name}", any(call))
             .route("/v1/algo/{owner}/{name}/{version}", any(call_versioned))
             .with_state(ctx.clone());
-        (ctx, app)
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        AlgorithmServer {
+            addr,
+            scheme,
+            ctx,
+            task: task.abort_handle(),
+        }
     }
 
     /// Base URL for `[downstream] base_url`, e.g. `http://127.0.0.1:41234`.

@@ -97,6 +97,8 @@ impl axum::serve::Listener for TlsListener {
             let Ok((stream, addr)) = self.listener.accept().await else {
                 continue;
             };
+            // Without it, the handshake's small writes can wait on Nagle and delayed ACKs (~40 ms).
+            let _ = stream.set_nodelay(true);
             if let Ok(tls) = self.acceptor.accept(stream).await {
                 return (tls, addr);
             }

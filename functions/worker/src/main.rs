@@ -38,7 +38,9 @@ async fn main() -> Result<(), Error> {
 
 async fn init() -> Result<Worker<Targets, Callbacks, SqsActions>, ConfigError> {
     let config = Config::from_env()?;
-    let resolver = SecretResolver::new(None);
+    // One SDK config for the SQS client and any `secretsmanager:` secret.
+    let sdk_config = startup::aws_sdk_config().await?;
+    let resolver = SecretResolver::new(Some(sdk_config.clone()));
     let targets = Targets::from_config(&config, &resolver).await?;
     // Each route's callback secret, checked here: a bad key fails the cold start, not a job.
     let callbacks = Callbacks::from_config(&config, &resolver).await?;
@@ -46,7 +48,7 @@ async fn init() -> Result<Worker<Targets, Callbacks, SqsActions>, ConfigError> {
     // Optional: without it, each record's queue is found from its eventSourceARN (also where
     // follow-up callback jobs are queued).
     let queue_url = std::env::var(QUEUE_URL_ENV).ok();
-    let sqs = startup::sqs_client(&startup::aws_sdk_config().await?);
+    let sqs = startup::sqs_client(&sdk_config);
     let settings = Settings {
         concurrency: config.worker.concurrency,
         retry: RetryPolicy {
