@@ -79,8 +79,8 @@ pub fn content_type_for(input: &[u8]) -> &'static str {
 }
 
 pub struct AlgorithmClient {
-    http: reqwest::Client,
-    base_url: reqwest::Url,
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: reqwest::Url,
     authorization: Option<HeaderValue>,
     timeout: Duration,
 }

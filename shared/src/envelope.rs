@@ -2,6 +2,8 @@
 //! See `shared/ENVELOPE.md` for the wire format.
 
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
+use std::sync::Mutex;
+
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -138,7 +140,7 @@ impl Envelope {
         };
         Envelope {
             v: ENVELOPE_VERSION,
-            id: uuid::Uuid::new_v4().to_string(),
+            id: random_job_id(),
             source: Source::Webhook,
             route: route.to_owned(),
             received_at: now.trunc_subsecs(3),
@@ -209,8 +211,53 @@ impl Envelope {
         }
     }
 
+    /// The queue message: the same JSON as `serde_json::to_string(self)`, written faster.
+    ///
+    /// The payload is the one field that grows with the request, and escaping it is most of the
+    /// ingress's own work on a large body (BENCHMARKS.md, section 4), so it goes through a SIMD
+    /// escaper straight into a buffer sized for the whole message; serde writes the rest.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("an envelope always serialises")
+        #[derive(Serialize)]
+        struct Head<'a> {
+            v: u32,
+            id: &'a str,
+            source: Source,
+            route: &'a str,
+            #[serde(with = "rfc3339_millis")]
+            received_at: DateTime<Utc>,
+            delivery_id: Option<&'a str>,
+            content_type: Option<&'a str>,
+            target: &'a Target,
+        }
+        let head = Head {
+            v: self.v,
+            id: &self.id,
+            source: self.source,
+            route: &self.route,
+            received_at: self.received_at,
+            delivery_id: self.delivery_id.as_deref(),
+            content_type: self.content_type.as_deref(),
+            target: &self.target,
+        };
+        let (kind, text) = match &self.payload {
+            Payload::Text(text) => ("text", text),
+            Payload::Base64(data) => ("base64", data),
+        };
+        // Room for the head and the payload with a tenth of its bytes escaped, the JSON norm.
+        let mut out = Vec::with_capacity(512 + text.len() + text.len() / 8);
+        serde_json::to_writer(&mut out, &head).expect("an envelope head always serialises");
+        out.pop(); // the head's closing brace: the payload and the S3 details follow
+        out.extend_from_slice(b",\"payload\":{\"");
+        out.extend_from_slice(kind.as_bytes());
+        out.extend_from_slice(b"\":");
+        json_escape_simd::escape_into(text, &mut out);
+        out.push(b'}');
+        if let Some(s3) = &self.s3 {
+            out.extend_from_slice(b",\"s3\":");
+            serde_json::to_writer(&mut out, s3).expect("S3 details always serialise");
+        }
+        out.push(b'}');
+        String::from_utf8(escape_noncharacters(out)).expect("serde_json and the escaper write UTF-8")
     }
 
     /// Parses a queue message, refusing versions this code does not know instead of guessing.
@@ -229,6 +276,55 @@ impl Envelope {
         }
         serde_json::from_str(text).map_err(|e| EnvelopeError::Malformed(e.to_string()))
     }
+}
+
+/// A random (v4) UUID. The randomness comes from the OS as for `Uuid::new_v4`, but 4 KiB at a time:
+/// one `getrandom` call per 256 ids instead of one per id, which measured as 7% of the ingress's
+/// own work per request (BENCHMARKS.md, "Tuning log").
+fn random_job_id() -> String {
+    const POOL_BYTES: usize = 4096;
+    struct Pool {
+        bytes: [u8; POOL_BYTES],
+        used: usize,
+    }
+    static POOL: Mutex<Pool> = Mutex::new(Pool {
+        bytes: [0; POOL_BYTES],
+        used: POOL_BYTES,
+    });
+    let mut random = [0u8; 16];
+    {
+        // A panic elsewhere cannot leave the pool half-written: bytes are consumed, never shared.
+        let mut pool = POOL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if pool.used == POOL_BYTES {
+            getrandom::fill(&mut pool.bytes).expect("the operating system's random source");
+            pool.used = 0;
+        }
+        let at = pool.used;
+        random.copy_from_slice(&pool.bytes[at..at + 16]);
+        pool.bytes[at..at + 16].fill(0);
+        pool.used += 16;
+    }
+    uuid::Builder::from_random_bytes(random).into_uuid().to_string()
+}
+
+/// SQS refuses a message holding U+FFFE or U+FFFF (outside the characters it accepts), which JSON
+/// strings may carry raw; written as `\ufffe` / `\uffff` they read back the same, and a body holding
+/// them is queued instead of being refused (as 503) on every retry.
+fn escape_noncharacters(json: Vec<u8>) -> Vec<u8> {
+    // In UTF-8 they are EF BF BE and EF BF BF; JSON's structure is ASCII, so these bytes are in strings.
+    let forbidden = |at: usize| json.get(at + 1) == Some(&0xBF) && matches!(json.get(at + 2), Some(0xBE | 0xBF));
+    if !memchr::memchr_iter(0xEF, &json).any(forbidden) {
+        return json;
+    }
+    let mut out = Vec::with_capacity(json.len() + 32);
+    let mut copied = 0;
+    for at in memchr::memchr_iter(0xEF, &json).filter(|&at| forbidden(at)) {
+        out.extend_from_slice(&json[copied..at]);
+        out.extend_from_slice(if json[at + 2] == 0xBE { b"\\ufffe" } else { b"\\uffff" });
+        copied = at + 3;
+    }
+    out.extend_from_slice(&json[copied..]);
+    out
 }
 
 mod rfc3339_millis {
@@ -350,6 +446,99 @@ mod tests {
         let back = Envelope::from_json(&followup.to_json()).unwrap();
         assert_eq!(back, followup);
         assert_eq!(back.payload.to_bytes().unwrap(), body);
+    }
+
+    fn with_payload(payload: Payload) -> Envelope {
+        Envelope {
+            payload,
+            ..webhook(b"{}", &[])
+        }
+    }
+
+    #[test]
+    fn to_json_writes_what_serde_writes() {
+        let bodies: [&[u8]; 7] = [
+            br#"{"zen":"Keep it \"logically\" awesome.","n":[1,2.5e3,null]}"#,
+            "tab\tnew\nline\r\u{0}\u{1f}\u{7f} é ü 😀 \u{fffe}\u{ffff} \\ / </script>".as_bytes(),
+            b"",
+            &[0xff, 0x00, 0x80],
+            &[b'"'; 100],
+            &[b'x'; 4096],
+            &[0x1b; 33],
+        ];
+        let mut envelopes: Vec<Envelope> = bodies
+            .iter()
+            .map(|body| webhook(body, &[("x-github-delivery", "72d3162e-\"cc78")]))
+            .collect();
+        envelopes.push(Envelope {
+            source: Source::S3,
+            delivery_id: None,
+            content_type: None,
+            target: Target {
+                name: "resizer".into(),
+                algorithm: None,
+                options: AlgorithmOptions {
+                    timeout: Some(30),
+                    stdout: Some(true),
+                    output: None,
+                },
+            },
+            s3: Some(S3Details {
+                bucket: "uploads".into(),
+                key: "my \"photo\"(1).jpg".into(),
+                size: Some(1024),
+                etag: None,
+                sequencer: Some("0055AED6DCD90281E5".into()),
+                event_time: None,
+                event_name: Some("ObjectCreated:Put".into()),
+            }),
+            ..webhook(b"\"my photo(1).jpg\"", &[])
+        });
+        envelopes.push(Envelope::for_callback(&envelopes[0], br#"{"status":"succeeded"}"#));
+        for env in envelopes {
+            let fast = env.to_json();
+            assert_eq!(fast, serde_then_noncharacters(&env));
+            assert_eq!(Envelope::from_json(&fast).unwrap(), env);
+        }
+    }
+
+    /// What `to_json` must write: serde's JSON with U+FFFE / U+FFFF escaped.
+    fn serde_then_noncharacters(env: &Envelope) -> String {
+        serde_json::to_string(env)
+            .unwrap()
+            .replace('\u{fffe}', "\\ufffe")
+            .replace('\u{ffff}', "\\uffff")
+    }
+
+    #[test]
+    fn no_character_sqs_refuses_reaches_the_queue() {
+        let env = webhook("a\u{fffe}b\u{ffff}\u{ffef}\u{fffd}\u{0}\u{1}".as_bytes(), &[]);
+        let json = env.to_json();
+        let refused = |c: char| !matches!(c, '\u{9}' | '\u{a}' | '\u{d}' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..);
+        assert!(!json.chars().any(refused), "{json:?}");
+        assert!(json.contains(r"a\ufffeb\uffff"), "{json}");
+        assert_eq!(Envelope::from_json(&json).unwrap(), env);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_payload_serialises_as_serde_does(text in ".*", raw in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let env = with_payload(Payload::Text(text));
+            proptest::prop_assert_eq!(env.to_json(), serde_then_noncharacters(&env));
+            let env = with_payload(Payload::from_bytes(&raw));
+            proptest::prop_assert_eq!(env.to_json(), serde_then_noncharacters(&env));
+        }
+    }
+
+    #[test]
+    fn job_ids_are_distinct_v4_uuids_across_pool_refills() {
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| random_job_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        for id in &ids {
+            let uuid = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(uuid.get_version(), Some(uuid::Version::Random), "{id}");
+            assert_eq!(uuid.get_variant(), uuid::Variant::RFC4122, "{id}");
+        }
     }
 
     #[test]

@@ -134,16 +134,26 @@ impl Filter {
         Ok(Filter { alternatives })
     }
 
-    /// Whether any field of the pattern is the body's top-level `key` or lies under it
-    /// (`body.a.b` reads `a`).
+    /// Whether any field of the pattern is `part`'s top-level `key` or lies under it:
+    /// `body.a.b` reads `("body", "a")`, `headers.x-github-event` reads `("headers", "x-github-event")`.
+    /// Leaving out of the event what no field reads cannot change a match.
+    pub fn reads(&self, part: &str, key: &str) -> bool {
+        self.alternatives
+            .iter()
+            .flat_map(|a| &a.fields)
+            .any(|field| match field.path.strip_prefix(part) {
+                Some("") => true,
+                Some(rest) => rest
+                    .strip_prefix('.')
+                    .and_then(|rest| rest.strip_prefix(key))
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.')),
+                None => false,
+            })
+    }
+
+    /// [`Filter::reads`] of the body.
     pub fn reads_body_field(&self, key: &str) -> bool {
-        self.alternatives.iter().flat_map(|a| &a.fields).any(|field| {
-            field
-                .path
-                .strip_prefix("body.")
-                .and_then(|rest| rest.strip_prefix(key))
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-        })
+        self.reads("body", key)
     }
 
     /// `event` is the object the filter looks at; hookrelay passes `{"method", "path", "query":

@@ -74,23 +74,31 @@ impl<'a> RequestView<'a> {
             None => crate::json::top_level_fields(self.verified.body(), |key| filter.reads_body_field(key))
                 .or_else(|| parse_body(self.verified)),
         };
-        filter.matches(&self.event(body))
+        // Only the headers and query parameters the filter reads are copied into its event.
+        filter.matches(&self.event(body, |part, key| filter.reads(part, key)))
     }
 
     /// `{"method", "path", "query": {..}, "headers": {..}, "body": ..}` for [`crate::filter::Filter`],
     /// with the whole body.
     pub fn filter_event(&self) -> Value {
-        self.event(self.body().cloned())
+        self.event(self.body().cloned(), |_, _| true)
     }
 
-    fn event(&self, body: Option<Value>) -> Value {
+    /// The event with the headers and query parameters `wanted(part, name)` accepts.
+    fn event(&self, body: Option<Value>, wanted: impl Fn(&str, &str) -> bool) -> Value {
         let mut event = Map::new();
         event.insert("method".into(), self.verified.method().as_str().into());
         event.insert("path".into(), self.path.into());
-        event.insert("query".into(), Value::Object(self.query_map()));
+        let mut query = Map::new();
+        for (name, value) in form_pairs(self.verified.query().unwrap_or("")) {
+            if wanted("query", &name) {
+                query.entry(name).or_insert(Value::String(value));
+            }
+        }
+        event.insert("query".into(), Value::Object(query));
         let mut headers = Map::new();
         for (name, value) in self.verified.headers() {
-            if let Ok(value) = value.to_str() {
+            if let (Ok(value), true) = (value.to_str(), wanted("headers", name.as_str())) {
                 headers.entry(name.as_str()).or_insert_with(|| value.into());
             }
         }
@@ -99,14 +107,6 @@ impl<'a> RequestView<'a> {
             event.insert("body".into(), body);
         }
         Value::Object(event)
-    }
-
-    fn query_map(&self) -> Map<String, Value> {
-        let mut query = Map::new();
-        for (name, value) in form_pairs(self.verified.query().unwrap_or("")) {
-            query.entry(name).or_insert(Value::String(value));
-        }
-        query
     }
 
     fn value_of(&self, source: &ValueSource) -> Value {
@@ -122,7 +122,10 @@ impl<'a> RequestView<'a> {
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map_or(Value::Null, Value::from),
-            ValueSource::Query(name) => self.query_map().remove(name).unwrap_or(Value::Null),
+            // The first occurrence, as in the filter event.
+            ValueSource::Query(name) => form_pairs(self.verified.query().unwrap_or(""))
+                .find(|(key, _)| key == name)
+                .map_or(Value::Null, |(_, value)| Value::String(value)),
             ValueSource::Method => self.verified.method().as_str().into(),
             ValueSource::Path => self.path.into(),
             ValueSource::DeliveryId => self.verified.delivery_id().map_or(Value::Null, Value::from),
@@ -241,13 +244,18 @@ mod tests {
     }
 
     #[test]
-    fn a_filter_parsing_only_the_fields_it_reads_decides_as_on_the_whole_body() {
+    fn a_filter_given_only_the_fields_it_reads_decides_as_on_the_whole_request() {
         let filters = [
             r#"{"body": {"ref": ["refs/heads/main"]}}"#,
             r#"{"body": {"repository": {"name": [{"prefix": "app"}]}}}"#,
             r#"{"body": {"ref": [{"exists": false}]}}"#,
             r#"{"body": {"ref.x": ["y"]}}"#,
             r#"{"headers": {"x-github-event": ["push"]}}"#,
+            r#"{"headers": {"x-github-event": [{"exists": false}]}}"#,
+            r#"{"headers": {"x-absent": [{"exists": false}]}, "query": {"a": ["1"]}}"#,
+            r#"{"headers": {"content-type": [{"prefix": "application/json"}]}, "method": ["POST"]}"#,
+            r#"{"query": {"b": [{"prefix": "x"}], "c": [{"exists": false}]}, "path": ["/hooks/x"]}"#,
+            r#"{"$or": [{"query": {"a": ["2"]}}, {"headers": {"x-github-event": [{"anything-but": "push"}]}}]}"#,
             r#"{"$or": [{"body": {"n": [{"numeric": [">", 5]}]}}, {"body": {"ref": ["refs/heads/dev"]}}]}"#,
         ];
         let bodies: [&[u8]; 8] = [

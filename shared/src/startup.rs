@@ -3,10 +3,42 @@
 
 use std::fmt::Display;
 
-/// Logging that follows Lambda's controls: JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`, level from
-/// `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`.
+/// Logging that follows Lambda's controls, as `lambda_runtime::tracing::init_default_subscriber`
+/// does: JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`, no timestamps (CloudWatch adds them), the level
+/// from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO. `RUST_LOG` takes `target=level`
+/// directives (`info,shared=debug`) but not span or field filters: those need `EnvFilter`, whose
+/// regex engine cost each deploy zip about 0.2 MB (BENCHMARKS.md, "Tuning log").
 pub fn init_tracing() {
-    lambda_runtime::tracing::init_default_subscriber();
+    use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
+    let var = |key| std::env::var(key).ok();
+    let filter = log_filter(var("AWS_LAMBDA_LOG_LEVEL").as_deref(), var("RUST_LOG").as_deref());
+    let json = var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|format| format.eq_ignore_ascii_case("json"));
+    let lines = tracing_subscriber::fmt::layer().with_target(false).without_time();
+    let registry = tracing_subscriber::registry().with(filter);
+    if json {
+        registry.with(lines.json()).init();
+    } else {
+        registry.with(lines).init();
+    }
+}
+
+fn log_filter(lambda_level: Option<&str>, rust_log: Option<&str>) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    // Lambda's advanced logging controls set TRACE, DEBUG, INFO, WARN, ERROR or FATAL.
+    let lambda_level = lambda_level.and_then(|level| match level.to_ascii_uppercase().as_str() {
+        "FATAL" => Some(LevelFilter::ERROR),
+        other => other.parse::<LevelFilter>().ok(),
+    });
+    match (
+        lambda_level,
+        rust_log.and_then(|directives| directives.parse::<Targets>().ok()),
+    ) {
+        (Some(level), _) => Targets::new().with_default(level),
+        // As with `EnvFilter`, targets not named log at INFO unless a bare level says otherwise.
+        (None, Some(targets)) if targets.default_level().is_none() => targets.with_default(LevelFilter::INFO),
+        (None, Some(targets)) => targets,
+        (None, None) => Targets::new().with_default(LevelFilter::INFO),
+    }
 }
 
 /// The SDK config from the standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials),
@@ -78,4 +110,39 @@ async fn post_init_error(message: &str) -> Result<(), lambda_runtime::Error> {
         return Err(format!("Runtime API answered {}", response.status()).into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+    use tracing_subscriber::filter::LevelFilter;
+
+    use super::log_filter;
+
+    #[test]
+    fn the_log_level_follows_lambda_then_rust_log() {
+        let enabled = |lambda: Option<&str>, rust_log: Option<&str>, target: &str, level: Level| {
+            log_filter(lambda, rust_log).would_enable(target, &level)
+        };
+        assert!(enabled(None, None, "shared", Level::INFO));
+        assert!(!enabled(None, None, "shared", Level::DEBUG));
+        assert!(enabled(Some("DEBUG"), Some("error"), "shared", Level::DEBUG));
+        assert!(!enabled(Some("FATAL"), None, "shared", Level::WARN));
+        assert!(enabled(Some("FATAL"), None, "shared", Level::ERROR));
+        assert!(enabled(None, Some("warn"), "shared", Level::WARN));
+        assert!(!enabled(None, Some("warn"), "shared", Level::INFO));
+        assert!(enabled(None, Some("shared=debug"), "shared::route", Level::DEBUG));
+        assert!(enabled(None, Some("shared=debug"), "aws_smithy_runtime", Level::INFO));
+        assert!(!enabled(None, Some("shared=debug"), "aws_smithy_runtime", Level::DEBUG));
+        assert!(!enabled(
+            None,
+            Some("info,aws_smithy_runtime=off"),
+            "aws_smithy_runtime",
+            Level::ERROR
+        ));
+        assert_eq!(
+            log_filter(Some("nonsense"), Some("also{nonsense"),).default_level(),
+            Some(LevelFilter::INFO)
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! The delivery port ([`JobTarget`]) and the registry of configured targets behind it:
 //! `[downstream]` and every `[targets.<name>]` (algorithm APIs and generic HTTP endpoints).
 
-use std::{collections::BTreeMap, future::Future};
+use std::{collections::BTreeMap, future::Future, time::Duration};
 
 use http::{header, HeaderMap, HeaderValue};
 
@@ -44,6 +44,32 @@ impl Targets {
             named.insert(name.clone(), client);
         }
         Ok(Targets { downstream, named })
+    }
+}
+
+impl Targets {
+    /// Opens a connection to each target in `names` before the first job, with a `HEAD` of its
+    /// URL (a safe method; the answer is ignored), so the worker's first call skips the TCP and
+    /// TLS handshakes. Meant for init, where Lambda lends the function a full vCPU whatever its
+    /// memory size. A target that does not answer within `within` stays cold: never an error.
+    /// Returns how many connections were opened.
+    pub async fn warm_up<'a>(&self, names: impl IntoIterator<Item = &'a str>, within: Duration) -> usize {
+        let mut calls = tokio::task::JoinSet::new();
+        for name in names {
+            let (http, url) = match (name, self.named.get(name)) {
+                (DOWNSTREAM, _) => (&self.downstream.http, &self.downstream.base_url),
+                (_, Some(Client::Algorithm(client))) => (&client.http, &client.base_url),
+                (_, Some(Client::Http(target))) => (&target.http, &target.url),
+                (_, None) => continue,
+            };
+            let request = http.head(url.clone()).timeout(within);
+            calls.spawn(async move { request.send().await.is_ok() });
+        }
+        let mut opened = 0;
+        while let Some(done) = calls.join_next().await {
+            opened += usize::from(matches!(done, Ok(true)));
+        }
+        opened
     }
 }
 

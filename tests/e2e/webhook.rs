@@ -1,10 +1,10 @@
 //! (a) signed webhooks reach the algorithm exactly once; (b) tampered ones are refused and
 //! never queued; plus the ingress's other HTTP errors.
 
-use hookrelay_e2e::{GithubDelivery, Stack};
+use hookrelay_e2e::{GithubDelivery, Stack, StackOptions};
 use serde_json::{json, Value};
 
-use crate::{assert_algorithm_call, options, start, ALGORITHM, GITHUB_ROUTE, GITHUB_SECRET};
+use crate::{assert_algorithm_call, config, options, start, ALGORITHM, ALGO_KEY, GITHUB_ROUTE, GITHUB_SECRET};
 
 /// Send a delivery and require `200 {"id": <non-empty string>, "status": "queued"}`.
 async fn send_queued(s: &Stack, d: &GithubDelivery, path: &str) -> String {
@@ -212,4 +212,35 @@ async fn a_private_ca_algorithm_is_reached_over_https_trusted_through_ssl_cert_f
     send_queued(&s, &d, "/hooks/github").await;
     let req = delivered_once(&s, body.as_bytes()).await;
     assert_algorithm_call(&s, &req, "application/json").await;
+}
+
+/// `[worker] warm_up = true`: the worker opens its HTTPS connection to the algorithm during init,
+/// and its first job travels over that same connection (same client port).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warmed_up_worker_sends_its_first_job_over_the_connection_opened_at_init() {
+    let warm = config(GITHUB_ROUTE).replace("[worker]\n", "[worker]\nwarm_up = true\n");
+    let mut opts = StackOptions::new(&warm)
+        .env("GITHUB_WEBHOOK_SECRET", GITHUB_SECRET)
+        .env("ALGO_API_KEY", ALGO_KEY);
+    opts.algorithm_tls = true;
+    let s = start(opts).await;
+    let warm_up = s
+        .wait_for("the worker's warm-up request at init", || async {
+            s.algorithm.stray_requests().into_iter().next()
+        })
+        .await;
+    assert_eq!(
+        (warm_up.method.as_str(), warm_up.path.as_str()),
+        ("HEAD", "/"),
+        "{warm_up:?}"
+    );
+    assert!(
+        s.algorithm.requests().is_empty(),
+        "the warm-up must not call an algorithm"
+    );
+    let body = r#"{"zen":"Warm.","hook_id":8}"#;
+    send_queued(&s, &GithubDelivery::json(GITHUB_SECRET, body), "/hooks/github").await;
+    let req = delivered_once(&s, body.as_bytes()).await;
+    assert_eq!(req.peer, warm_up.peer, "the first job opened a new connection");
+    assert_eq!(s.algorithm.stray_requests().len(), 1, "one warm-up per cold start");
 }

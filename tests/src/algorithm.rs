@@ -12,10 +12,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::connect_info::Connected;
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use axum::serve::IncomingStream;
 use axum::Router;
 use serde_json::{json, Value};
 
@@ -35,6 +37,33 @@ pub struct AlgoRequest {
     pub owner: String,
     pub name: String,
     pub version: Option<String>,
+    /// The client's address: one port per TCP connection, so equal peers shared a connection.
+    pub peer: SocketAddr,
+}
+
+/// The client address of a connection, for plain and TLS listeners alike (axum provides
+/// `ConnectInfo<SocketAddr>` for its own `TcpListener` only).
+#[derive(Clone, Copy, Debug)]
+struct Peer(SocketAddr);
+
+impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
+impl Connected<IncomingStream<'_, crate::private_ca::TlsListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, crate::private_ca::TlsListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
+/// A request to any other path (e.g. the worker's warm-up `HEAD /`), answered 404.
+#[derive(Clone, Debug)]
+pub struct StrayRequest {
+    pub method: String,
+    pub path: String,
+    pub peer: SocketAddr,
 }
 
 impl AlgoRequest {
@@ -78,6 +107,7 @@ type Predicate = Box<dyn Fn(&AlgoRequest) -> bool + Send + Sync>;
 #[derive(Default)]
 struct Inner {
     requests: Vec<AlgoRequest>,
+    stray: Vec<StrayRequest>,
     rules: Vec<(Predicate, Failure)>,
     delays: Vec<(Predicate, Duration)>,
     required_key: Option<String>,
@@ -125,8 +155,8 @@ impl AlgorithmServer {
 
     fn serve<L>(listener: L, addr: SocketAddr, scheme: &'static str, log_to_stdout: bool) -> AlgorithmServer
     where
-        L: axum::serve::Listener,
-        L::Addr: std::fmt::Debug,
+        L: axum::serve::Listener<Addr = SocketAddr>,
+        Peer: for<'a> Connected<IncomingStream<'a, L>>,
     {
         let ctx = Arc::new(Ctx {
             inner: Mutex::default(),
@@ -136,9 +166,10 @@ impl AlgorithmServer {
         let app = Router::new()
             .route("/v1/algo/{owner}/{name}", any(call))
             .route("/v1/algo/{owner}/{name}/{version}", any(call_versioned))
+            .fallback(stray)
             .with_state(ctx.clone());
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<Peer>()).await;
         });
         AlgorithmServer {
             addr,
@@ -168,6 +199,11 @@ impl AlgorithmServer {
             .into_iter()
             .filter(|r| r.body.as_ref() == body)
             .collect()
+    }
+
+    /// Requests to paths other than the algorithm API, so far.
+    pub fn stray_requests(&self) -> Vec<StrayRequest> {
+        self.ctx.inner.lock().unwrap().stray.clone()
     }
 
     pub fn clear_requests(&self) {
@@ -228,29 +264,47 @@ impl AlgorithmServer {
 
 async fn call(
     State(ctx): State<Arc<Ctx>>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     Path((owner, name)): Path<(String, String)>,
     method: Method,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    handle(ctx, owner, name, None, method, query, headers, body).await
+    handle(ctx, peer, owner, name, None, method, query, headers, body).await
 }
 
 async fn call_versioned(
     State(ctx): State<Arc<Ctx>>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     Path((owner, name, version)): Path<(String, String, String)>,
     method: Method,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    handle(ctx, owner, name, Some(version), method, query, headers, body).await
+    handle(ctx, peer, owner, name, Some(version), method, query, headers, body).await
+}
+
+async fn stray(
+    State(ctx): State<Arc<Ctx>>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    method: Method,
+    uri: axum::http::Uri,
+) -> StatusCode {
+    let request = StrayRequest {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+        peer,
+    };
+    ctx.inner.lock().unwrap().stray.push(request);
+    StatusCode::NOT_FOUND
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn handle(
     ctx: Arc<Ctx>,
+    peer: SocketAddr,
     owner: String,
     name: String,
     version: Option<String>,
@@ -280,6 +334,7 @@ async fn handle(
         owner,
         name,
         version,
+        peer,
     };
 
     let (status, answer, delay) = {

@@ -57,7 +57,7 @@ pub mod tcp_proxy;
 pub mod util;
 pub mod webhook;
 
-pub use algorithm::{AlgoRequest, AlgorithmServer, Failure};
+pub use algorithm::{AlgoRequest, AlgorithmServer, Failure, StrayRequest};
 pub use function::{FunctionConfig, FunctionProcess};
 pub use function_url::{FunctionUrl, FunctionUrlConfig};
 pub use moto::{DedupItem, Moto, Queue, QueueCounts};

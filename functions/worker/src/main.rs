@@ -21,6 +21,9 @@ use handler::{CallTimeouts, Settings, Worker};
 /// The dead-letter queue permanent failures are sent to (required).
 const DLQ_URL_ENV: &str = "HOOKRELAY_DLQ_URL";
 
+/// How long `[worker] warm_up` waits for a target; Lambda allows 10 s for the whole init.
+const WARM_UP_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     startup::init_tracing();
@@ -42,6 +45,15 @@ async fn init() -> Result<Worker<Targets, Callbacks, SqsActions>, ConfigError> {
     let sdk_config = startup::aws_sdk_config().await?;
     let resolver = SecretResolver::new(Some(sdk_config.clone()));
     let targets = Targets::from_config(&config, &resolver).await?;
+    if config.worker.warm_up {
+        let in_use = config.targets_in_use();
+        let opened = targets.warm_up(in_use.iter().copied(), WARM_UP_WITHIN).await;
+        tracing::info!(
+            opened,
+            targets = in_use.len(),
+            "connections opened ahead of the first job"
+        );
+    }
     // Each route's callback secret, checked here: a bad key fails the cold start, not a job.
     let callbacks = Callbacks::from_config(&config, &resolver).await?;
     let dlq_url = startup::required_env(DLQ_URL_ENV)?;

@@ -231,6 +231,9 @@ pub struct WorkerSettings {
     pub retry_max: Duration,
     /// Whether an algorithm's `{"error": ...}` answer is retried (default: dead-lettered at once).
     pub retry_algorithm_errors: bool,
+    /// Whether the worker opens a connection to each target it will call during init, so the
+    /// first job does not pay the TCP and TLS handshakes ([`crate::target::Targets::warm_up`]).
+    pub warm_up: bool,
 }
 
 /// `owner/name[/version]`, as the Algorithmia API addresses an algorithm.
@@ -293,17 +296,71 @@ fn toml_error(text: &str, err: &toml::de::Error) -> ConfigError {
     let line = err
         .span()
         .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
-    let message = err.message().trim_end();
-    let key = field_in_message(message).unwrap_or_else(|| "config".to_owned());
+    let message = without_the_value(err.message().trim_end());
+    let message = message.as_str();
+    let key = field_in_message(message)
+        .or_else(|| err.span().and_then(|span| key_at(text, span.start)))
+        .unwrap_or_else(|| "config".to_owned());
     match line {
         Some(line) => ConfigError::new(key, format!("{message} (line {line})")),
         None => ConfigError::new(key, message),
     }
 }
 
+/// The dotted key whose value starts at `offset` (`worker.warm_up`, `route[1].path`), for errors
+/// serde reports without a field name (a value of the wrong type). `None` where the value does not
+/// start on its key's line.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset)?;
+    let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+    let key = before[line_start..]
+        .split_once('=')?
+        .0
+        .trim()
+        .trim_matches(|c| c == '"' || c == '\'');
+    if key.is_empty() {
+        return None;
+    }
+    let mut headers = before[..line_start]
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with('['));
+    let Some(header) = headers.next_back() else {
+        return Some(key.to_owned());
+    };
+    let table = match header.strip_prefix("[[") {
+        Some(rest) => {
+            let name = rest.split("]]").next()?.trim();
+            let array_header = format!("[[{name}]]");
+            let index = before[..line_start]
+                .lines()
+                .filter(|line| line.trim() == array_header)
+                .count()
+                - 1;
+            format!("{name}[{index}]")
+        }
+        None => header.trim_start_matches('[').split(']').next()?.trim().to_owned(),
+    };
+    Some(format!("{table}.{key}"))
+}
+
+/// serde's "invalid type: string \"hunter2\", expected a boolean" without the value, which could
+/// be a secret in the wrong place.
+fn without_the_value(message: &str) -> String {
+    for kind in ["invalid type", "invalid value", "invalid length"] {
+        if let Some((_, expected)) = message
+            .strip_prefix(kind)
+            .and_then(|rest| rest.rsplit_once(", expected "))
+        {
+            return format!("{kind}: expected {expected}");
+        }
+    }
+    message.to_owned()
+}
+
 /// serde names the field in backticks ("missing field `path`", "unknown field `foo`").
 fn field_in_message(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
+    let start = message.find("field `")? + "field `".len();
     let len = message[start..].find('`')?;
     Some(message[start..start + len].to_owned())
 }
@@ -406,6 +463,7 @@ struct RawWorker {
     retry_base_secs: Option<u64>,
     retry_max_secs: Option<u64>,
     algorithm_errors: Option<String>,
+    warm_up: Option<bool>,
 }
 
 impl RawConfig {
@@ -447,6 +505,19 @@ impl RawConfig {
     }
 }
 
+impl Config {
+    /// The targets some route or S3 rule delivers to: the ones worth a connection ahead of time.
+    pub fn targets_in_use(&self) -> std::collections::BTreeSet<&str> {
+        let routes = self.routes.iter().map(|route| route.target.name.as_str());
+        let rules = self
+            .s3
+            .iter()
+            .flat_map(|s3| &s3.rules)
+            .map(|rule| rule.target.name.as_str());
+        routes.chain(rules).collect()
+    }
+}
+
 impl RawWorker {
     fn validate(self) -> Result<WorkerSettings, ConfigError> {
         let concurrency = self.concurrency.unwrap_or(10);
@@ -479,6 +550,7 @@ impl RawWorker {
             retry_base: Duration::from_secs(retry_base_secs),
             retry_max: Duration::from_secs(retry_max_secs),
             retry_algorithm_errors,
+            warm_up: self.warm_up.unwrap_or(false),
         })
     }
 }
@@ -867,11 +939,32 @@ mod tests {
         assert_eq!(c.routes[1].verify.scheme, SchemeKind::Token);
         assert_eq!(c.routes[1].verify.header.as_ref().unwrap(), "x-token");
         assert_eq!(
-            c.s3.unwrap().rules[0].target.algorithm.as_ref().unwrap().as_str(),
+            c.s3.as_ref().unwrap().rules[0]
+                .target
+                .algorithm
+                .as_ref()
+                .unwrap()
+                .as_str(),
             "demo/Hello/0.1.0"
         );
         assert_eq!(c.ingress.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
         assert_eq!(c.worker.concurrency, 10);
+        assert!(!c.worker.warm_up, "connection warm-up is opt-in");
+        assert_eq!(c.targets_in_use(), ["downstream"].into());
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_not_echoed() {
+        let e = err("[downstream]\napi_key = 31415926535");
+        assert_eq!(e.key, "downstream.api_key");
+        assert!(!e.to_string().contains("31415926535"), "{e}");
+        assert!(e.to_string().contains("expected"), "{e}");
+    }
+
+    #[test]
+    fn warm_up_is_a_worker_switch() {
+        let c = Config::from_toml("[worker]\nwarm_up = true").unwrap();
+        assert!(c.worker.warm_up);
     }
 
     #[test]
@@ -989,6 +1082,18 @@ mod tests {
                 "worker.algorithm_errors",
             ),
             ("[workers]\nconcurrency = 1".into(), "workers"),
+            ("[worker]\nconcurrency = \"ten\"".into(), "worker.concurrency"),
+            ("[worker]\nwarm_up = \"yes\"".into(), "worker.warm_up"),
+            ("[downstream]\ntimeout_secs = \"30\"".into(), "downstream.timeout_secs"),
+            ("[ingress]\nmax_body_bytes = \"big\"".into(), "ingress.max_body_bytes"),
+            (
+                format!(
+                    "{}{}",
+                    with_route("path = \"/x\"\nverify = \"none\"\nalgorithm = \"a/b\""),
+                    with_route("path = \"/y\"\nverify = \"none\"\nalgorithm = \"a/b\"\nmode = 5")
+                ),
+                "route[1].mode",
+            ),
         ];
         for (text, key) in cases {
             let e = err(&text);

@@ -22,7 +22,16 @@ const NOWHERE: &str = "http://127.0.0.1:9";
 /// First invocation after init, milliseconds, per run.
 pub struct FirstCalls {
     pub rust: Vec<f64>,
+    /// With `[worker] warm_up = true`: the handshake happened during init.
+    pub rust_warmed_up: Vec<f64>,
     pub python: Option<Vec<f64>>,
+}
+
+/// Which worker a run measures.
+#[derive(Clone, Copy)]
+enum Worker<'a> {
+    Rust { warm_up: bool },
+    Python { interpreter: &'a Path, dir: &'a Path },
 }
 
 /// A worker process waiting for its first event; `worker.py` under awslambdaric when `python` is
@@ -31,7 +40,7 @@ async fn ready_worker(
     api: &RuntimeApi,
     algo: &AlgorithmServer,
     ca: &PrivateCa,
-    python: Option<(&Path, &Path)>,
+    worker: Worker<'_>,
 ) -> Result<FunctionProcess, String> {
     let common = [
         ("SSL_CERT_FILE", ca.cert_file().display().to_string()),
@@ -40,10 +49,13 @@ async fn ready_worker(
         ("HOOKRELAY_QUEUE_URL", format!("{NOWHERE}/123456789012/jobs")),
         ("AWS_ENDPOINT_URL", NOWHERE.to_string()),
     ];
-    let config = match python {
-        None => FunctionConfig::new("worker", function_binary("worker"))
-            .env("HOOKRELAY_CONFIG", config_toml(&algo.url(), 10)),
-        Some((interpreter, dir)) => FunctionConfig::new("python-worker", interpreter)
+    let config = match worker {
+        Worker::Rust { warm_up } => FunctionConfig::new("worker", function_binary("worker")).env(
+            "HOOKRELAY_CONFIG",
+            // The config ends in its [worker] table.
+            format!("{}warm_up = {warm_up}\n", config_toml(&algo.url(), 10)),
+        ),
+        Worker::Python { interpreter, dir } => FunctionConfig::new("python-worker", interpreter)
             .args(["-m", "awslambdaric", "worker.handler"])
             .current_dir(dir)
             .env("ALGO_URL", algo.url())
@@ -58,9 +70,9 @@ async fn ready_worker(
     Ok(process)
 }
 
-async fn first_call(algo: &AlgorithmServer, ca: &PrivateCa, python: Option<(&Path, &Path)>) -> Result<f64, String> {
+async fn first_call(algo: &AlgorithmServer, ca: &PrivateCa, worker: Worker<'_>) -> Result<f64, String> {
     let api = RuntimeApi::start("first-call").await;
-    let process = ready_worker(&api, algo, ca, python).await?;
+    let process = ready_worker(&api, algo, ca, worker).await?;
     let event = sqs_batch(1);
     let started = Instant::now();
     let response = api
@@ -79,26 +91,38 @@ async fn first_call(algo: &AlgorithmServer, ca: &PrivateCa, python: Option<(&Pat
 pub async fn first_invocations(runs: usize, python: Option<(PathBuf, PathBuf)>) -> Result<FirstCalls, String> {
     let ca = PrivateCa::new();
     let algo = AlgorithmServer::start_tls(&ca).await;
-    let python = python.as_ref().map(|(p, d)| (p.as_path(), d.as_path()));
+    let python = python
+        .as_ref()
+        .map(|(interpreter, dir)| Worker::Python { interpreter, dir });
+    let (cold, warmed_up) = (Worker::Rust { warm_up: false }, Worker::Rust { warm_up: true });
     let mut out = FirstCalls {
         rust: Vec::with_capacity(runs),
+        rust_warmed_up: Vec::with_capacity(runs),
         python: python.map(|_| Vec::with_capacity(runs)),
     };
     // One untimed run of each (page cache, .pyc-less imports warmed by the OS).
-    first_call(&algo, &ca, None).await?;
-    if python.is_some() {
-        first_call(&algo, &ca, python).await?;
+    let workers: Vec<Worker> = [Some(cold), Some(warmed_up), python].into_iter().flatten().collect();
+    for &worker in &workers {
+        first_call(&algo, &ca, worker).await?;
     }
     for _ in 0..runs {
-        out.rust.push(first_call(&algo, &ca, None).await?);
-        if let Some(samples) = out.python.as_mut() {
+        out.rust.push(first_call(&algo, &ca, cold).await?);
+        out.rust_warmed_up.push(first_call(&algo, &ca, warmed_up).await?);
+        if let (Some(samples), Some(python)) = (out.python.as_mut(), python) {
             samples.push(first_call(&algo, &ca, python).await?);
         }
     }
     let calls = algo.requests().len();
-    let expected = (1 + runs) * if python.is_some() { 2 } else { 1 };
+    let expected = (1 + runs) * workers.len();
     if calls != expected {
         return Err(format!("the algorithm saw {calls} calls, expected {expected}"));
+    }
+    let warm_ups = algo.stray_requests().len();
+    if warm_ups != 1 + runs {
+        return Err(format!(
+            "expected {} warm-up requests, the algorithm saw {warm_ups}",
+            1 + runs
+        ));
     }
     Ok(out)
 }

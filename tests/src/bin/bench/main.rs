@@ -785,7 +785,9 @@ async fn run() -> Result<(), String> {
          HTTPS algorithm server on loopback (the harness's, certificate signed by that CA), so the time \
          includes the process's first TLS handshake. Python: bench/python/worker.py (urllib3 pool and a \
          boto3 SQS client built at import) under awslambdaric, same server, same CA. {first_runs} runs each, \
-         interleaved, after one untimed run each.\n"
+         interleaved, after one untimed run each. The warm-up row is the same worker with `[worker] \
+         warm_up = true`: it opens its connection during init (a HEAD of the base URL), so the handshake \
+         is in its init, which section 1 does not time, instead of here.\n"
     )
     .unwrap();
     match &first {
@@ -795,6 +797,14 @@ async fn run() -> Result<(), String> {
             writeln!(w, "| worker | median | spread (ms) |").unwrap();
             writeln!(w, "|---|---|---|").unwrap();
             writeln!(w, "| hookrelay `worker` | {} | {} |", ms(&rust), spread(&rust)).unwrap();
+            let warmed = stats(&first.rust_warmed_up);
+            writeln!(
+                w,
+                "| hookrelay `worker` with `[worker] warm_up = true` (handshake during init) | {} | {} |",
+                ms(&warmed),
+                spread(&warmed)
+            )
+            .unwrap();
             match &first.python {
                 Some(py) => {
                     let py = stats(py);
