@@ -211,7 +211,8 @@ impl Envelope {
         }
     }
 
-    /// The queue message: the same JSON as `serde_json::to_string(self)`, written faster.
+    /// The queue message: the JSON `serde_json::to_string(self)` writes, but with U+FFFE and U+FFFF
+    /// escaped ([`escape_noncharacters`]), and written faster.
     ///
     /// The payload is the one field that grows with the request, and escaping it is most of the
     /// ingress's own work on a large body (BENCHMARKS.md, section 4), so it goes through a SIMD
