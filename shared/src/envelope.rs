@@ -85,9 +85,14 @@ pub enum Payload {
 
 impl Payload {
     pub fn from_bytes(bytes: &[u8]) -> Payload {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => Payload::Text(text.to_owned()),
-            Err(_) => Payload::Base64(BASE64.encode(bytes)),
+        Payload::from_vec(bytes.to_vec())
+    }
+
+    /// Takes the bytes over: a UTF-8 body becomes the text without being copied.
+    pub fn from_vec(bytes: Vec<u8>) -> Payload {
+        match String::from_utf8(bytes) {
+            Ok(text) => Payload::Text(text),
+            Err(e) => Payload::Base64(BASE64.encode(e.as_bytes())),
         }
     }
 
@@ -121,24 +126,26 @@ pub enum EnvelopeError {
 }
 
 impl Envelope {
-    /// A verified webhook becomes a job. `input` is the mapped input, or `None` for the raw body.
-    /// Only the body and a few identifying headers travel: never signatures or other headers.
+    /// A verified webhook becomes a job, whose payload the caller then moves in with
+    /// [`WebhookJob::with_payload`]: the request body (or the mapped input, `mapped`), taken over
+    /// once nothing borrows the request any more, so the body is never copied. Only the body and a
+    /// few identifying headers travel: never signatures or other headers.
     pub fn for_webhook(
         verified: &Verified<'_>,
         route: &str,
         target: &TargetRef,
-        input: Option<&[u8]>,
+        mapped: bool,
         now: DateTime<Utc>,
-    ) -> Self {
-        let content_type = match input {
-            Some(_) => Some("application/json".to_owned()),
-            None => verified
+    ) -> WebhookJob {
+        let content_type = match mapped {
+            true => Some("application/json".to_owned()),
+            false => verified
                 .headers()
                 .get(http::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
         };
-        Envelope {
+        WebhookJob(Envelope {
             v: ENVELOPE_VERSION,
             id: random_job_id(),
             source: Source::Webhook,
@@ -147,9 +154,9 @@ impl Envelope {
             delivery_id: verified.delivery_id().map(str::to_owned),
             content_type,
             target: target.into(),
-            payload: Payload::from_bytes(input.unwrap_or(verified.body())),
+            payload: Payload::Text(String::new()),
             s3: None,
-        }
+        })
     }
 
     /// An S3 object becomes a job whose input is the decoded key as a JSON string (by default),
@@ -328,6 +335,19 @@ fn escape_noncharacters(json: Vec<u8>) -> Vec<u8> {
     out
 }
 
+/// A webhook's job waiting for its payload ([`Envelope::for_webhook`]).
+#[derive(Debug)]
+pub struct WebhookJob(Envelope);
+
+impl WebhookJob {
+    pub fn with_payload(self, bytes: Vec<u8>) -> Envelope {
+        Envelope {
+            payload: Payload::from_vec(bytes),
+            ..self.0
+        }
+    }
+}
+
 mod rfc3339_millis {
     use super::*;
 
@@ -358,7 +378,7 @@ mod tests {
             algorithm: Some(AlgorithmPath::parse("k", "demo/Hello/0.1.0").unwrap()),
             options: AlgorithmOptions::default(),
         };
-        Envelope::for_webhook(&v, "/hooks/x", &target, None, Utc::now())
+        Envelope::for_webhook(&v, "/hooks/x", &target, false, Utc::now()).with_payload(body.to_vec())
     }
 
     #[test]

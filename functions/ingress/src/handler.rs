@@ -5,18 +5,21 @@
 use std::time::Duration;
 
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
-use lambda_http::{http::StatusCode, Body, Request, Response};
+use lambda_http::{
+    http::{request::Parts, StatusCode},
+    Body, Request, Response,
+};
 use serde_json::{json, Value};
 use shared::{
     algorithm::{CallError, Delivered},
     config::{Config, ConfigError, Mode, Route, SchemeKind},
     dedup::DeliveryLedger,
-    envelope::Envelope,
+    envelope::{Envelope, WebhookJob},
     queue::{dedup_id, stable_job_id, JobQueue, MessageKeys, QueueError},
     route::{RequestView, RouteTable},
     secret::SecretResolver,
     target::JobTarget,
-    verify::{Clock, Decision, Reply, SystemClock, Verified, Verifier, WebhookRequest},
+    verify::{Clock, Decision, Reply, SystemClock, Verifier, WebhookRequest},
 };
 use tracing::{field, info, warn, Instrument};
 
@@ -94,27 +97,51 @@ impl<Q: JobQueue, L: DeliveryLedger, T: JobTarget> Ingress<Q, L, T> {
             return error(StatusCode::NOT_FOUND, "unknown route");
         };
         let span = tracing::info_span!("webhook", route = %entry.route.path, delivery_id = field::Empty);
-        self.handle_route(entry, &request).instrument(span).await
+        self.handle_route(entry, request).instrument(span).await
     }
 
-    async fn handle_route(&self, entry: &RouteEntry, request: &Request) -> Response<Body> {
+    async fn handle_route(&self, entry: &RouteEntry, request: Request) -> Response<Body> {
+        let (parts, body) = request.into_parts();
         // lambda_http has already decoded a base64 (`isBase64Encoded`) body: these are the raw bytes.
-        let body: &[u8] = request.body().as_ref();
+        let Accepted {
+            job,
+            input,
+            group,
+            dedup_key,
+        } = match self.accept(entry, &parts, body.as_ref()) {
+            Ok(accepted) => accepted,
+            Err(answer) => return *answer,
+        };
+        // Nothing borrows the request any more: its body moves into the job instead of being copied.
+        let mut envelope = job.with_payload(input.unwrap_or_else(|| into_bytes(body)));
+        if let (Some(key), true) = (&dedup_key, self.queue.is_fifo()) {
+            // A FIFO queue drops the repeat itself; the same id makes every answer name the one job.
+            envelope.id = stable_job_id(key);
+        }
+        match entry.route.mode {
+            Mode::Sync { deadline } => self.call_now(&envelope, deadline).await,
+            Mode::Async => self.enqueue(&entry.route, group, dedup_key.as_deref(), &envelope).await,
+        }
+    }
+
+    /// Everything that reads the request: size, verification, filter, input mapping. `Err` is the
+    /// answer of a request that goes no further (refused, a handshake, filtered out).
+    fn accept(&self, entry: &RouteEntry, parts: &Parts, body: &[u8]) -> Result<Accepted, Box<Response<Body>>> {
         if body.len() > self.max_body_bytes {
             info!(bytes = body.len(), "refused: body too large");
-            return error(StatusCode::PAYLOAD_TOO_LARGE, "body too large");
+            return Err(Box::new(error(StatusCode::PAYLOAD_TOO_LARGE, "body too large")));
         }
         let webhook = WebhookRequest {
-            method: request.method(),
-            headers: request.headers(),
-            query: request.uri().query(),
+            method: &parts.method,
+            headers: &parts.headers,
+            query: parts.uri.query(),
             body,
         };
         let verified = match entry.verifier.verify(webhook, self.clock.as_ref()) {
             Ok(Decision::Deliver(verified)) => verified,
             Ok(Decision::Reply(reply)) => {
                 info!(status = reply.status, "answered handshake");
-                return handshake_response(reply);
+                return Err(Box::new(handshake_response(reply)));
             }
             Err(rejection) => {
                 info!(reason = %rejection, "refused");
@@ -125,45 +152,37 @@ impl<Q: JobQueue, L: DeliveryLedger, T: JobTarget> Ingress<Q, L, T> {
                         .headers_mut()
                         .insert("allow", "POST".parse().expect("static header value"));
                 }
-                return response;
+                return Err(Box::new(response));
             }
         };
         if let Some(id) = verified.delivery_id() {
             tracing::Span::current().record("delivery_id", id);
         }
-        self.deliver(&entry.route, &verified).await
-    }
-
-    /// Everything after verification: filter, input mapping, then sync call or queue.
-    async fn deliver(&self, route: &Route, verified: &Verified<'_>) -> Response<Body> {
-        let view = RequestView::new(verified, &route.path);
+        let route = &entry.route;
+        let view = RequestView::new(&verified, &route.path);
         if let Some(filter) = &route.filter {
             if !view.passes(filter) {
                 info!("filtered out");
-                return json_response(StatusCode::OK, json!({ "status": "filtered" }));
+                return Err(Box::new(json_response(StatusCode::OK, json!({ "status": "filtered" }))));
             }
         }
-        let input = match view.input(&route.input) {
-            Ok(input) => input,
-            Err(e) => {
-                info!(error = %e, "refused: input mapping failed");
-                return error(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string());
-            }
-        };
+        let input = view.input(&route.input).map_err(|e| {
+            info!(error = %e, "refused: input mapping failed");
+            Box::new(error(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()))
+        })?;
         let now = chrono::DateTime::<chrono::Utc>::from(self.clock.now());
-        let mut envelope = Envelope::for_webhook(verified, &route.path, &route.target, input.as_deref(), now);
+        let job = Envelope::for_webhook(&verified, &route.path, &route.target, input.is_some(), now);
         let dedup_key = verified
             .delivery_id()
             .filter(|_| !route.dedup_window.is_zero())
             .map(|id| format!("{}#{id}", route.path));
-        if let (Some(key), true) = (&dedup_key, self.queue.is_fifo()) {
-            // A FIFO queue drops the repeat itself; the same id makes every answer name the one job.
-            envelope.id = stable_job_id(key);
-        }
-        match route.mode {
-            Mode::Sync { deadline } => self.call_now(&envelope, deadline).await,
-            Mode::Async => self.enqueue(route, &view, dedup_key.as_deref(), &envelope).await,
-        }
+        let group = self.queue.is_fifo().then(|| view.message_group(route));
+        Ok(Accepted {
+            job,
+            input,
+            group,
+            dedup_key,
+        })
     }
 
     async fn call_now(&self, envelope: &Envelope, deadline: Duration) -> Response<Body> {
@@ -190,7 +209,7 @@ impl<Q: JobQueue, L: DeliveryLedger, T: JobTarget> Ingress<Q, L, T> {
     async fn enqueue(
         &self,
         route: &Route,
-        view: &RequestView<'_>,
+        group: Option<String>,
         dedup_key: Option<&str>,
         envelope: &Envelope,
     ) -> Response<Body> {
@@ -207,9 +226,13 @@ impl<Q: JobQueue, L: DeliveryLedger, T: JobTarget> Ingress<Q, L, T> {
                 Err(e) => warn!(error = %e, "de-duplication skipped"),
             }
         }
-        let keys = MessageKeys {
-            group: if fifo { view.message_group(route) } else { String::new() },
-            dedup: dedup_id(dedup_key.unwrap_or(&envelope.id)),
+        // Standard queues ignore both keys: no group to work out, no hash to take.
+        let keys = match group {
+            Some(group) => MessageKeys {
+                group,
+                dedup: dedup_id(dedup_key.unwrap_or(&envelope.id)),
+            },
+            None => MessageKeys::default(),
         };
         match self.queue.enqueue(envelope, &keys).await {
             Ok(message_id) => {
@@ -234,6 +257,25 @@ impl<Q: JobQueue, L: DeliveryLedger, T: JobTarget> Ingress<Q, L, T> {
                 response
             }
         }
+    }
+}
+
+/// A request that passed [`Ingress::accept`]: its job, waiting for the payload.
+struct Accepted {
+    job: WebhookJob,
+    /// The mapped input, or `None` for the body itself.
+    input: Option<Vec<u8>>,
+    /// The FIFO message group (FIFO queues only).
+    group: Option<String>,
+    dedup_key: Option<String>,
+}
+
+fn into_bytes(body: Body) -> Vec<u8> {
+    match body {
+        Body::Empty => Vec::new(),
+        Body::Text(text) => text.into_bytes(),
+        Body::Binary(bytes) => bytes,
+        other => other.as_ref().to_vec(),
     }
 }
 
