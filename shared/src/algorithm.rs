@@ -79,8 +79,8 @@ pub fn content_type_for(input: &[u8]) -> &'static str {
 }
 
 pub struct AlgorithmClient {
-    pub(crate) http: reqwest::Client,
-    pub(crate) base_url: reqwest::Url,
+    http: reqwest::Client,
+    base_url: reqwest::Url,
     authorization: Option<HeaderValue>,
     timeout: Duration,
 }
@@ -119,6 +119,11 @@ impl AlgorithmClient {
             authorization,
             timeout: downstream.timeout,
         })
+    }
+
+    /// A `HEAD` of the base URL, for [`crate::target::Targets::warm_up`].
+    pub(crate) fn head(&self) -> reqwest::RequestBuilder {
+        self.http.head(self.base_url.clone())
     }
 
     fn url_for(&self, algorithm: &AlgorithmPath, options: &AlgorithmOptions) -> reqwest::Url {

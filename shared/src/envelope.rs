@@ -1,9 +1,9 @@
 //! The queue message: a versioned JSON envelope, the only thing that crosses the queue.
 //! See `shared/ENVELOPE.md` for the wire format.
 
-use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
 use std::sync::Mutex;
 
+use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -141,7 +141,7 @@ mod tests {
             Level::ERROR
         ));
         assert_eq!(
-            log_filter(Some("nonsense"), Some("also{nonsense"),).default_level(),
+            log_filter(Some("nonsense"), Some("also{nonsense")).default_level(),
             Some(LevelFilter::INFO)
         );
     }

@@ -56,13 +56,13 @@ impl Targets {
     pub async fn warm_up<'a>(&self, names: impl IntoIterator<Item = &'a str>, within: Duration) -> usize {
         let mut calls = tokio::task::JoinSet::new();
         for name in names {
-            let (http, url) = match (name, self.named.get(name)) {
-                (DOWNSTREAM, _) => (&self.downstream.http, &self.downstream.base_url),
-                (_, Some(Client::Algorithm(client))) => (&client.http, &client.base_url),
-                (_, Some(Client::Http(target))) => (&target.http, &target.url),
+            let head = match (name, self.named.get(name)) {
+                (DOWNSTREAM, _) => self.downstream.head(),
+                (_, Some(Client::Algorithm(client))) => client.head(),
+                (_, Some(Client::Http(target))) => target.http.head(target.url.clone()),
                 (_, None) => continue,
             };
-            let request = http.head(url.clone()).timeout(within);
+            let request = head.timeout(within);
             calls.spawn(async move { request.send().await.is_ok() });
         }
         let mut opened = 0;

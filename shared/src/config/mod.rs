@@ -321,27 +321,27 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     if key.is_empty() {
         return None;
     }
-    let mut headers = before[..line_start]
-        .lines()
-        .map(str::trim)
-        .filter(|line| line.starts_with('['));
-    let Some(header) = headers.next_back() else {
+    let tables: Vec<(bool, &str)> = before[..line_start].lines().filter_map(table_header).collect();
+    let Some(&(is_array, name)) = tables.last() else {
         return Some(key.to_owned());
     };
-    let table = match header.strip_prefix("[[") {
-        Some(rest) => {
-            let name = rest.split("]]").next()?.trim();
-            let array_header = format!("[[{name}]]");
-            let index = before[..line_start]
-                .lines()
-                .filter(|line| line.trim() == array_header)
-                .count()
-                - 1;
-            format!("{name}[{index}]")
-        }
-        None => header.trim_start_matches('[').split(']').next()?.trim().to_owned(),
+    let table = match is_array {
+        // This table is the last `[[name]]` so far: its index counts the ones before it.
+        true => format!("{name}[{}]", tables.iter().filter(|t| **t == (true, name)).count() - 1),
+        false => name.to_owned(),
     };
     Some(format!("{table}.{key}"))
+}
+
+/// `[name]` → `(false, name)`, `[[name]]` → `(true, name)`, spaces and a trailing comment allowed.
+fn table_header(line: &str) -> Option<(bool, &str)> {
+    let line = line.trim_start();
+    let (is_array, rest) = match line.strip_prefix("[[") {
+        Some(rest) => (true, rest),
+        None => (false, line.strip_prefix('[')?),
+    };
+    let close = if is_array { "]]" } else { "]" };
+    Some((is_array, rest.split_once(close)?.0.trim()))
 }
 
 /// serde's "invalid type: string \"hunter2\", expected a boolean" without the value, which could
@@ -1091,6 +1091,14 @@ mod tests {
                     "{}{}",
                     with_route("path = \"/x\"\nverify = \"none\"\nalgorithm = \"a/b\""),
                     with_route("path = \"/y\"\nverify = \"none\"\nalgorithm = \"a/b\"\nmode = 5")
+                ),
+                "route[1].mode",
+            ),
+            (
+                format!(
+                    "[[ route ]]  # the first\n{}[worker]\nconcurrency = 2\n[[route]] # again\n{}",
+                    "path = \"/x\"\nverify = \"none\"\nalgorithm = \"a/b\"\n",
+                    "path = \"/y\"\nverify = \"none\"\nalgorithm = \"a/b\"\nmode = 5"
                 ),
                 "route[1].mode",
             ),

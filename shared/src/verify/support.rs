@@ -37,17 +37,11 @@ pub(crate) fn header_id(headers: &HeaderMap, name: &str) -> Option<String> {
 /// A string at a JSON Pointer in the body as an id (e.g. Stripe's `/id`), bounded and printable.
 pub(crate) fn body_id(body: &[u8], pointer: &str) -> Option<String> {
     // Only the body up to the top-level field the pointer starts in is read.
-    let (first, rest) = match pointer.strip_prefix('/')?.split_once('/') {
-        Some((first, rest)) => (first, Some(rest)),
-        None => (pointer.strip_prefix('/')?, None),
-    };
+    let first = pointer.strip_prefix('/')?.split('/').next()?;
     let key = first.replace("~1", "/").replace("~0", "~");
     let value = crate::json::first_top_level_field(body, &key)?;
-    let value = match rest {
-        Some(rest) => value.pointer(&format!("/{rest}"))?,
-        None => &value,
-    };
-    value.as_str().and_then(usable_id)
+    // The rest of the pointer, within that field ("" is the field itself).
+    value.pointer(&pointer[1 + first.len()..])?.as_str().and_then(usable_id)
 }
 
 fn usable_id(value: &str) -> Option<String> {
