@@ -10,7 +10,7 @@ use shared::{
     target::Targets,
 };
 
-mod handler;
+use ingress::handler;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

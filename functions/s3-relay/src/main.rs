@@ -8,7 +8,7 @@ use shared::{
     startup,
 };
 
-mod handler;
+use s3_relay::handler;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

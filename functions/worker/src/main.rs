@@ -12,11 +12,10 @@ use shared::{
     target::Targets,
 };
 
-mod actions;
-mod handler;
-
-use actions::SqsActions;
-use handler::{CallTimeouts, Settings, Worker};
+use worker::{
+    actions::SqsActions,
+    handler::{self, CallTimeouts, Settings, Worker},
+};
 
 /// The dead-letter queue permanent failures are sent to (required).
 const DLQ_URL_ENV: &str = "HOOKRELAY_DLQ_URL";

@@ -1,0 +1,4 @@
+//! The s3-relay function's logic, as a library so that its tests and fuzz targets reach the same
+//! handler the binary runs. `main.rs` is the wiring.
+
+pub mod handler;
