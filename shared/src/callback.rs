@@ -1,6 +1,7 @@
 //! Result delivery: a route with `callback = { url, secret }` has the worker POST each job's
 //! outcome to `url` once the target has answered for good (success, or a permanent failure that
-//! is being dead-lettered), signed per the Standard Webhooks spec with the `whsec_` secret:
+//! is being dead-lettered), signed per the Standard Webhooks spec with the route's signing secret
+//! (base64, `whsec_` prefix optional, read exactly as the `standard-webhooks` scheme reads it):
 //!
 //! ```text
 //! POST <url>
@@ -37,9 +38,7 @@ pub const CALLBACK_TIMEOUT: Duration = Duration::from_secs(10);
 /// The target name of follow-up callback jobs (informational: they never go to a target).
 pub const CALLBACK_TARGET: &str = "callback";
 
-const SECRET_PREFIX: &str = "whsec_";
-
-/// A Standard Webhooks signing key: the base64-decoded part of a `whsec_<base64>` secret.
+/// A Standard Webhooks signing key: the base64-decoded secret (`whsec_` prefix optional).
 #[derive(Clone)]
 pub struct SigningKey(Secret);
 
@@ -50,11 +49,10 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    /// `None` unless the secret is `whsec_` followed by non-empty standard base64.
+    /// `None` unless the secret is non-empty standard base64, `whsec_` prefix optional: the
+    /// forms every Standard Webhooks library takes, so the receiver can verify with any of them.
     pub fn from_whsec(secret: &Secret) -> Option<SigningKey> {
-        let text = std::str::from_utf8(secret.expose()).ok()?;
-        let key = BASE64.decode(text.trim().strip_prefix(SECRET_PREFIX)?).ok()?;
-        (!key.is_empty()).then(|| SigningKey(Secret::new(key)))
+        crate::verify::whsec::signing_key(secret).map(SigningKey)
     }
 
     /// The `webhook-signature` value: `v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`.
@@ -158,7 +156,7 @@ impl Callbacks {
             let key = route.key("callback.secret");
             let secret = resolver.resolve(&key, &spec.secret).await?;
             let signing_key = SigningKey::from_whsec(&secret)
-                .ok_or_else(|| ConfigError::new(&key, "expected `whsec_` followed by the base64 signing key"))?;
+                .ok_or_else(|| ConfigError::new(&key, crate::verify::whsec::EXPECTED))?;
             endpoints.insert(
                 route.path.clone(),
                 Endpoint {
@@ -323,14 +321,28 @@ mod tests {
     }
 
     #[test]
-    fn only_whsec_base64_secrets_are_keys() {
-        for bad in [
-            "",
-            "whsec_",
-            "whsec_not base64!",
+    fn the_whsec_prefix_is_optional() {
+        // As the Standard Webhooks libraries a receiver verifies with take the secret.
+        let vector = (
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            br#"{"test": 2432232314}"#.as_slice(),
+        );
+        for secret in [
             "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-            "whpk_AAAA",
+            " whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n",
         ] {
+            assert_eq!(
+                key(secret).sign(vector.0, vector.1, vector.2),
+                "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+                "{secret:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_base64_secrets_are_keys() {
+        for bad in ["", "whsec_", "whsec_not base64!", "not-a-whsec-secret", "whpk_AAAA"] {
             assert!(SigningKey::from_whsec(&Secret::new(bad)).is_none(), "{bad:?}");
         }
         assert!(SigningKey::from_whsec(&Secret::new(b"whsec_\xff".to_vec())).is_none());
@@ -454,7 +466,7 @@ callback = {{ url = "https://results.example.test/in", secret = "{secret}" }}
         assert!(callbacks.has_callback("/hooks/b") && !callbacks.has_callback("/hooks/a"));
         assert!(!format!("{callbacks:?}").contains("MfKQ"));
         for (reference, reason) in [
-            ("env:HOOKRELAY_TEST_CALLBACK_BAD", "whsec_"),
+            ("env:HOOKRELAY_TEST_CALLBACK_BAD", "base64 signing key"),
             ("env:HOOKRELAY_TEST_CALLBACK_UNSET", "not set"),
         ] {
             let e = Callbacks::from_config(&config(reference), &resolver).await.unwrap_err();

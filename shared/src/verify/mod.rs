@@ -19,6 +19,7 @@ mod stripe;
 mod support;
 mod token;
 mod twilio;
+pub(crate) mod whsec;
 mod zoom;
 
 use std::time::{Duration, SystemTime};

@@ -3,9 +3,13 @@
 //! `v1,<base64 HMAC-SHA256>` and `v1a,<base64 Ed25519>` signatures over `"{id}.{timestamp}.{raw body}"`,
 //! any of which may match (the Standard Webhooks spec 1.0.0; its Rust and Go libraries).
 //!
-//! `v1` is keyed with the base64-decoded part of a `whsec_<base64>` secret, `v1a` is checked
-//! against the route's `whpk_<base64>` public keys. Other versions are ignored. The timestamp must
-//! be within tolerance either way. Delivery id: `webhook-id` (or `svix-id`), the idempotency key.
+//! `v1` is keyed with the base64-decoded signing secret, `whsec_` prefix optional (as every
+//! reference library takes it), `v1a` is checked against the route's `whpk_<base64>` public keys.
+//! An entry that does not parse (no version, an unknown version, a value that is not base64 of
+//! the right length) is one more signature that does not match, as in the libraries, which skip
+//! it or compare it as text; only a header with no usable `v1`/`v1a` at all is malformed. The
+//! timestamp must be within tolerance either way. Delivery id: `webhook-id` (or `svix-id`), the
+//! idempotency key.
 
 use std::time::{Duration, SystemTime};
 
@@ -15,13 +19,13 @@ use http::HeaderMap;
 
 use super::{
     support::{check_timestamp, first_match, header_id, hmac_sha256, required_header},
-    Matched, Rejection, Scheme, SchemeSettings, WebhookRequest,
+    whsec, Matched, Rejection, Scheme, SchemeSettings, WebhookRequest,
 };
 use crate::{config::ConfigError, secret::Secret};
 
-const SECRET_PREFIX: &str = "whsec_";
 const PUBLIC_KEY_PREFIX: &str = "whpk_";
-/// More entries than any sender rotating keys would list: each `v1a` costs a signature check.
+/// More usable signatures than any sender rotating keys would list: each `v1a` costs a signature
+/// check, so a longer list is refused rather than checked.
 const MAX_SIGNATURES: usize = 16;
 
 pub(super) fn build(settings: SchemeSettings) -> Result<Box<dyn Scheme>, ConfigError> {
@@ -33,12 +37,8 @@ pub(super) fn build(settings: SchemeSettings) -> Result<Box<dyn Scheme>, ConfigE
     }
     let mut keys = Vec::with_capacity(settings.secrets.len());
     for (i, secret) in settings.secrets.iter().enumerate() {
-        let key = hmac_key(secret).ok_or_else(|| {
-            ConfigError::new(
-                settings.key(&format!("secrets[{i}]")),
-                "expected `whsec_` followed by the base64 signing key",
-            )
-        })?;
+        let key = whsec::signing_key(secret)
+            .ok_or_else(|| ConfigError::new(settings.key(&format!("secrets[{i}]")), whsec::EXPECTED))?;
         keys.push(key);
     }
     let mut public_keys = Vec::with_capacity(settings.public_keys.len());
@@ -58,13 +58,6 @@ pub(super) fn build(settings: SchemeSettings) -> Result<Box<dyn Scheme>, ConfigE
     }))
 }
 
-/// `whsec_<base64>` to the HMAC key it encodes.
-fn hmac_key(secret: &Secret) -> Option<Secret> {
-    let text = std::str::from_utf8(secret.expose()).ok()?;
-    let key = STANDARD.decode(text.strip_prefix(SECRET_PREFIX)?).ok()?;
-    (!key.is_empty()).then(|| Secret::new(key))
-}
-
 /// `whpk_<base64>` to an Ed25519 key; small-order ("weak") keys are refused, as no real key is one.
 fn public_key(key: &Secret) -> Option<VerifyingKey> {
     let text = std::str::from_utf8(key.expose()).ok()?;
@@ -77,7 +70,7 @@ fn public_key(key: &Secret) -> Option<VerifyingKey> {
 }
 
 struct StandardWebhooks {
-    /// Decoded `whsec_` keys, in `secrets` order.
+    /// Decoded signing secrets, in `secrets` order.
     keys: Vec<Secret>,
     public_keys: Vec<VerifyingKey>,
     tolerance: Duration,
@@ -120,20 +113,25 @@ struct Signatures {
     ed25519: Vec<Signature>,
 }
 
-/// Parses `v1,<b64> v1a,<b64> ...`. Entries of other versions are skipped (future schemes); an
-/// entry without a version, a `v1`/`v1a` whose value is not base64 of the right length, too many
-/// entries, or no `v1`/`v1a` at all make the header malformed.
+/// Parses `v1,<b64> v1a,<b64> ...` into the signatures it can check. An entry without a version,
+/// of another version (future schemes), or whose value is not base64 of the right length is
+/// skipped: it cannot match, as in the reference libraries. Malformed: no usable `v1`/`v1a` at
+/// all, or more than [`MAX_SIGNATURES`] of them.
 fn parse(header: &str) -> Result<Signatures, Rejection> {
     let mut signatures = Signatures::default();
-    for (n, entry) in header.split(' ').filter(|e| !e.is_empty()).enumerate() {
-        if n == MAX_SIGNATURES {
-            return Err(Rejection::MalformedSignature);
-        }
-        let (version, value) = entry.split_once(',').ok_or(Rejection::MalformedSignature)?;
+    for entry in header.split(' ') {
+        let Some((version, value)) = entry.split_once(',') else {
+            continue;
+        };
         match version {
-            "v1" => signatures.hmac.push(decode(value)?),
-            "v1a" => signatures.ed25519.push(Signature::from_bytes(&decode(value)?)),
+            "v1" => signatures.hmac.extend(decode(value)),
+            "v1a" => signatures
+                .ed25519
+                .extend(decode(value).map(|b| Signature::from_bytes(&b))),
             _ => {}
+        }
+        if signatures.hmac.len() + signatures.ed25519.len() > MAX_SIGNATURES {
+            return Err(Rejection::MalformedSignature);
         }
     }
     if signatures.hmac.is_empty() && signatures.ed25519.is_empty() {
@@ -142,9 +140,9 @@ fn parse(header: &str) -> Result<Signatures, Rejection> {
     Ok(signatures)
 }
 
-fn decode<const N: usize>(value: &str) -> Result<[u8; N], Rejection> {
-    let bytes = STANDARD.decode(value).map_err(|_| Rejection::MalformedSignature)?;
-    bytes.try_into().map_err(|_| Rejection::MalformedSignature)
+/// Standard (padded) base64 of exactly `N` bytes, as the libraries encode signatures.
+fn decode<const N: usize>(value: &str) -> Option<[u8; N]> {
+    STANDARD.decode(value).ok()?.try_into().ok()
 }
 
 impl Scheme for StandardWebhooks {
@@ -403,25 +401,75 @@ mod tests {
     }
 
     #[test]
-    fn rejects_malformed_headers() {
+    fn unparsable_entries_are_signatures_that_do_not_match() {
         let v = sw_keys(&[RUST_SECRET], &[GO_PUBLIC_KEY]);
         let digest = RUST_SIG.strip_prefix("v1,").unwrap();
-        let too_many = vec![RUST_WRONG[1]; MAX_SIGNATURES].join(" ") + " " + RUST_SIG;
-        for bad in [
+        // Entries the reference libraries skip (no `,`, another version) or compare as text and
+        // never match (bad base64, a digest of another length): around a valid signature, on
+        // either side, the request is authentic.
+        let unusable = [
             digest.to_owned(),
             "v1".to_owned(),
             "v1,".to_owned(),
             "v1a,".to_owned(),
             format!("v1={digest}"),
             format!("v1,{}", &digest[..digest.len() - 1]),
-            "v1,not base64!".to_owned(),
+            "v1,not-base64!".to_owned(),
+            "v1,zz".to_owned(),
+            "v1,AAAA".to_owned(),
             "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==".to_owned(), // 31 bytes
             "v1a,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned(), // 32 bytes, not 64
             "v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=".to_owned(), // no known version
-            format!("{RUST_SIG} v1,zz"),
-            too_many,
-            format!("{RUST_SIG}é"),
-        ] {
+            format!("V1,{digest}"),
+            format!("v1,{digest},extra"),
+        ];
+        for junk in &unusable {
+            for list in [format!("{junk} {RUST_SIG}"), format!("{RUST_SIG} {junk}")] {
+                accepts(&v, &rust_signed(&list), RUST_BODY, RUST_TS);
+            }
+            // Alone, nothing usable is present: malformed, not a mismatch.
+            assert_eq!(
+                refusal(&v, &rust_signed(junk), RUST_BODY, RUST_TS),
+                Rejection::MalformedSignature,
+                "{junk}"
+            );
+        }
+        // All of them together, still nothing usable; with one valid entry, authentic.
+        let all = unusable.join(" ");
+        assert_eq!(
+            refusal(&v, &rust_signed(&all), RUST_BODY, RUST_TS),
+            Rejection::MalformedSignature
+        );
+        accepts(&v, &rust_signed(&format!("{all} {RUST_SIG}")), RUST_BODY, RUST_TS);
+        // Usable but wrong, next to unusable ones: a mismatch.
+        assert_eq!(
+            refusal(
+                &v,
+                &rust_signed(&format!("{all} {}", RUST_WRONG[0])),
+                RUST_BODY,
+                RUST_TS
+            ),
+            Rejection::SignatureMismatch
+        );
+        // An Ed25519 signature among unusable entries verifies too.
+        let ed = format!("v1,AAAA {GO_ED25519_SIG} v2,x");
+        let go = sw_keys(&[], &[GO_PUBLIC_KEY]);
+        assert_eq!(
+            accepts(&go, &signed(GO_ID, GO_TS, &ed), GO_BODY, GO_TS).as_deref(),
+            Some(GO_ID)
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_headers() {
+        let v = sw_keys(&[RUST_SECRET], &[GO_PUBLIC_KEY]);
+        // More usable signatures than any sender lists (each may cost an Ed25519 check).
+        let too_many = vec![RUST_WRONG[1]; MAX_SIGNATURES].join(" ") + " " + RUST_SIG;
+        // Unusable entries do not count against that bound.
+        let padded = vec!["v2,x"; 2 * MAX_SIGNATURES].join(" ") + " " + RUST_SIG;
+        accepts(&v, &rust_signed(&padded), RUST_BODY, RUST_TS);
+        // Too many; blank; not visible ASCII (the header cannot be read at all).
+        for bad in [too_many, " ".to_owned(), format!("{RUST_SIG}é")] {
             assert_eq!(
                 refusal(&v, &rust_signed(&bad), RUST_BODY, RUST_TS),
                 Rejection::MalformedSignature,
@@ -495,12 +543,54 @@ mod tests {
     }
 
     #[test]
-    fn secrets_must_be_whsec_base64() {
+    fn secrets_are_taken_with_or_without_the_prefix() {
+        // standard-webhooks' Python `test_signature_verification_with_and_without_prefix`: its
+        // `DEFAULT_SECRET` bare and with `whsec_`, over the Go/Python `test_sign` message.
+        let h = signed(GO_ID, GO_TS, GO_SIG);
+        for secret in [GO_SECRET, GO_SECRET.strip_prefix("whsec_").unwrap()] {
+            assert_eq!(
+                accepts(&sw(&[secret]), &h, GO_BODY, GO_TS).as_deref(),
+                Some(GO_ID),
+                "{secret}"
+            );
+        }
+        // `test_signature_verification_with_unpadded_secret`: secrets missing one and two `=`,
+        // bare and prefixed. Signatures computed independently with Python's hmac/base64.
+        for (secret, signature) in [
+            (
+                "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS",
+                "v1,LVOXivKoo4FWasi/IaHvzhE/u+7/cu2AME+zS/nXqzk=",
+            ),
+            (
+                "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwBr",
+                "v1,yK2tMbA6BHPrMEJ1lLv7UlJJbgFoqGenJkiajZ29evg=",
+            ),
+        ] {
+            let h = signed(GO_ID, GO_TS, signature);
+            for form in [secret.to_owned(), format!("whsec_{secret}")] {
+                accepts(&sw(&[&form]), &h, GO_BODY, GO_TS);
+            }
+            assert_eq!(
+                refusal(&sw(&[GO_SECRET]), &h, GO_BODY, GO_TS),
+                Rejection::SignatureMismatch
+            );
+        }
+        // Rotation across both forms.
+        let bare_second = SECOND_SECRET.strip_prefix("whsec_").unwrap();
+        let v = sw(&[bare_second, RUST_SECRET]);
+        for sig in [RUST_SIG, SECOND_SIG] {
+            accepts(&v, &rust_signed(sig), RUST_BODY, RUST_TS);
+        }
+    }
+
+    #[test]
+    fn secrets_must_be_base64() {
         for (i, bad) in [
-            "C2FVsBQIhrscChlQIMV+b5sSYspob7oD", // no prefix
             "whsec_",
+            "",
             "whsec_not base64!",
-            "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7o", // truncated
+            "C2FVsBQIhrscChlQIMV-b5sSYspob7oD",        // URL-safe alphabet
+            "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oDx", // a length no base64 has
             "whpk_ZlN4eg7dSSqi0moX9hQUk3orrOouK3QVQSlJa248c/g=",
         ]
         .into_iter()
@@ -509,7 +599,10 @@ mod tests {
             let e = build_error(settings(&[RUST_SECRET, bad]));
             assert_eq!(e.key, "route[0].secrets[1]", "{i}");
             // A fixed text: the value is never quoted.
-            assert_eq!(e.reason, "expected `whsec_` followed by the base64 signing key");
+            assert_eq!(
+                e.reason,
+                "expected the base64 signing key, with or without its `whsec_` prefix"
+            );
         }
         let mut not_utf8 = settings(&[]);
         not_utf8.secrets = vec![Secret::new(b"whsec_\xff\xfe".to_vec())];

@@ -1,7 +1,9 @@
 //! Stripe: `Stripe-Signature: t=<unix secs>,v1=<hex>[,v1=<hex>...][,v0=...]`, where each `v1` is
 //! hex HMAC-SHA256 over `"{t}.{raw body}"`, keyed with the whole endpoint secret (`whsec_...`) as
 //! bytes; any `v1` may match, other schemes are ignored (Stripe's "Check the webhook signatures";
-//! stripe-python `WebhookSignature`). The timestamp must be within tolerance either way.
+//! stripe-python `WebhookSignature`). A `v1` that is not a SHA-256 hex digest is one more signature
+//! that does not match, as stripe-python compares it (`test_header_contains_valid_signature`); a
+//! header with no usable `v1` is malformed. The timestamp must be within tolerance either way.
 //! Delivery id: the event id, `/id` in the body (`evt_...`).
 
 use std::time::{Duration, SystemTime};
@@ -35,23 +37,27 @@ struct SignatureHeader<'a> {
     v1: Vec<[u8; 32]>,
 }
 
-/// Splits `t=..,v1=..,v0=..` into its timestamp and `v1` signatures. A header Stripe would not
-/// send (an item without `=`, two timestamps, a `v1` that is not a SHA-256 hex digest, no `v1`
-/// at all) is malformed; items with other keys (`v0`, future schemes) are ignored.
+/// Splits `t=..,v1=..,v0=..` into its timestamp and the `v1` signatures it can check. A `v1` that
+/// is not a SHA-256 hex digest is skipped (it cannot match), and so are items with other keys
+/// (`v0`, future schemes) or without `=`. Malformed: two timestamps (which one was signed is
+/// ambiguous), or no usable `v1` at all.
 fn parse(header: &str) -> Result<SignatureHeader<'_>, Rejection> {
     let mut parsed = SignatureHeader {
         timestamp: None,
         v1: Vec::new(),
     };
     for item in header.split(',') {
-        let (key, value) = item.trim().split_once('=').ok_or(Rejection::MalformedSignature)?;
+        let Some((key, value)) = item.trim().split_once('=') else {
+            continue;
+        };
         match key {
             "t" if parsed.timestamp.is_some() => return Err(Rejection::MalformedSignature),
             "t" => parsed.timestamp = Some(value),
             "v1" => {
                 let mut digest = [0u8; 32];
-                hex::decode_to_slice(value, &mut digest).map_err(|_| Rejection::MalformedSignature)?;
-                parsed.v1.push(digest);
+                if hex::decode_to_slice(value, &mut digest).is_ok() {
+                    parsed.v1.push(digest);
+                }
             }
             _ => {}
         }
@@ -92,6 +98,12 @@ mod tests {
     const BODY: &str = r#"{"id":"evt_1PAbCd2eZvKYlo2C8dQmWxYz","object":"event","type":"payment_intent.succeeded"}"#;
     const SIG: &str = "11ee85847552519abaceddf3df8f2c1a84baa7b3ffbc7c7f3bbf0a936ed7bb8f";
     const SIG_ROTATED: &str = "c66bd3d5e4deea2d86c7e2fea5dbf85f1072cca47b332023981bdffc8ca19872";
+    // stripe-python's tests/test_webhook.py: `DUMMY_WEBHOOK_SECRET`, `DUMMY_WEBHOOK_PAYLOAD`, and the
+    // signature its `generate_header` makes at `PY_T` (computed with `_compute_signature`).
+    const PY_SECRET: &str = "whsec_test_secret";
+    const PY_PAYLOAD: &str = "{\n  \"id\": \"evt_test_webhook\",\n  \"object\": \"event\",\n  \"data\": { \"object\": { \"id\": \"rdr_123\", \"object\": \"terminal.reader\" } }\n}";
+    const PY_T: u64 = 1714000000;
+    const PY_SIG: &str = "7dd315feb14d38383e0e32aaad2462ff443e305161bfe2f16dd4e7cc6c4f2e38";
     // The example header in Stripe's "Check the webhook signatures" (its secret is not published).
     const DOC_HEADER: &str = "t=1492774577,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd,v0=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39";
 
@@ -132,6 +144,84 @@ mod tests {
             refusal(&v, &signed(&format!("t={T},v0={SIG}")), BODY, T),
             Rejection::MalformedSignature
         );
+    }
+
+    #[test]
+    fn stripe_pythons_header_contains_valid_signature() {
+        // `test_header_contains_valid_signature`: `generate_header() + ",v1=bad_signature"`.
+        let v = stripe(&[PY_SECRET]);
+        let h = signed(&format!("t={PY_T},v1={PY_SIG},v1=bad_signature"));
+        let d = delivered(v.verify(post(&h, PY_PAYLOAD.as_bytes()), &at(PY_T))).unwrap();
+        assert_eq!(d.delivery_id(), Some("evt_test_webhook"));
+        // `test_raise_on_no_valid_signatures_for_payload`: `v1=bad_signature` alone is refused
+        // (nothing usable: malformed).
+        let bad = signed(&format!("t={PY_T},v1=bad_signature"));
+        assert_eq!(refusal(&v, &bad, PY_PAYLOAD, PY_T), Rejection::MalformedSignature);
+        // `test_raise_on_malformed_header` and `test_raise_on_no_signatures_with_expected_scheme`.
+        for header in [
+            "i'm not even a real signature header".to_owned(),
+            format!("t={PY_T},v0={PY_SIG}"),
+        ] {
+            assert_eq!(
+                refusal(&v, &signed(&header), PY_PAYLOAD, PY_T),
+                Rejection::MalformedSignature,
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unparsable_v1_is_a_signature_that_does_not_match() {
+        let v = stripe(&[SECRET]);
+        let unusable = [
+            "v1=bad_signature".to_owned(),
+            "v1=".to_owned(),
+            "v1=zz".to_owned(),
+            format!("v1={}", &SIG[..62]),
+            format!("v1={SIG}ab"),
+            "v1".to_owned(),
+            SIG.to_owned(),
+            "".to_owned(),
+            "V1=".to_owned() + SIG,
+        ];
+        for junk in &unusable {
+            for header in [
+                format!("t={T},v1={SIG},{junk}"),
+                format!("t={T},{junk},v1={SIG}"),
+                format!("{junk},t={T},v1={SIG}"),
+            ] {
+                delivered(v.verify(post(&signed(&header), BODY.as_bytes()), &at(T)))
+                    .unwrap_or_else(|e| panic!("{header}: {e}"));
+            }
+            assert_eq!(
+                refusal(&v, &signed(&format!("t={T},{junk}")), BODY, T),
+                Rejection::MalformedSignature,
+                "{junk}"
+            );
+        }
+        let all = unusable.join(",");
+        assert_eq!(
+            refusal(&v, &signed(&format!("t={T},{all}")), BODY, T),
+            Rejection::MalformedSignature
+        );
+        delivered(v.verify(post(&signed(&format!("t={T},{all},v1={SIG}")), BODY.as_bytes()), &at(T))).unwrap();
+        // A well-formed wrong `v1` among unusable ones is a mismatch; the timestamp still counts.
+        let zeros = "0".repeat(64);
+        assert_eq!(
+            refusal(&v, &signed(&format!("t={T},{all},v1={zeros}")), BODY, T),
+            Rejection::SignatureMismatch
+        );
+        assert_eq!(
+            refusal(&v, &signed(&format!("t={T},v1={SIG},v1=junk")), BODY, T + 301),
+            Rejection::TimestampOutsideTolerance
+        );
+        // Rotation: each secret's signature found among unusable entries.
+        let both = stripe(&[ROTATED, SECRET]);
+        delivered(both.verify(
+            post(&signed(&format!("t={T},v1=junk,v1={SIG_ROTATED},v1=")), BODY.as_bytes()),
+            &at(T),
+        ))
+        .unwrap();
     }
 
     #[test]
@@ -176,12 +266,12 @@ mod tests {
             format!("t={T}"),
             format!("t={T},"),
             format!("t={T},v1"),
+            format!("t={T},v1,v1"),
             format!("t={T},{SIG}"),
             format!("t={T},v1=zz"),
             format!("t={T},v1="),
             format!("t={T},v1={}", &SIG[..62]),
             format!("t={T},v1={SIG}ab"),
-            format!("t={T},v1={SIG},v1=nothex"),
             format!("t={T},t={T},v1={SIG}"),
             format!("t=soon,v1={SIG}"),
             format!("t=,v1={SIG}"),
