@@ -4,8 +4,11 @@
 //! `@octokit/webhooks-methods` (npm, `make vectors-deps`), and uses the published examples and
 //! documented HMACs for Shopify, Meta, Zoom and Cal.com.
 //!
-//! One stack serves one route per scheme (`/hooks/<key>`), secrets from the environment, two
-//! secrets on most routes (rotation). The worker is paused while every case is sent, so the queue
+//! One stack serves one route per scheme (`/hooks/<key>`), plus `standard-webhooks-bare` whose
+//! secrets have no `whsec_` prefix (one unpadded, as the Python library takes them), secrets from the
+//! environment, two secrets on most routes (rotation). Signature lists with entries that do not
+//! parse (Stripe's `v1=bad_signature`, Standard Webhooks' unknown versions and bad base64) are
+//! accepted when one entry is valid, as the libraries accept them, and malformed otherwise. The worker is paused while every case is sent, so the queue
 //! shows exactly what the ingress accepted: each `queued` case's job and nothing else (no refused
 //! request and no handshake is queued). The envelopes are checked (route, delivery id, content
 //! type, exact body), then the worker runs and every job must reach the algorithm once, with the
@@ -60,9 +63,15 @@ public_keys = ["env:SW_PUBLIC_KEY"]
 algorithm = "demo/Hello/0.1.0"
 
 [[route]]
+path = "/hooks/standard-webhooks-bare"
+verify = "standard-webhooks"
+secrets = ["env:SW_BARE_SECRET", "env:SW_BARE_SECRET_UNPADDED"]
+algorithm = "demo/Hello/0.1.0"
+
+[[route]]
 path = "/hooks/svix"
 verify = "svix"
-secrets = ["env:SVIX_SECRET"]
+secrets = ["env:SVIX_SECRET", "env:SVIX_SECRET_BARE"]
 algorithm = "demo/Hello/0.1.0"
 
 [[route]]
@@ -185,8 +194,19 @@ const SECRETS: &[(&str, &[SecretVar])] = &[
         ],
     ),
     (
+        // Bare base64, as the Standard Webhooks libraries also take secrets; one without padding.
+        "standard-webhooks-bare",
+        &[
+            own("SW_BARE_SECRET", "ZTJlLXN0YW5kYXJkLXdlYmhvb2tzLWJhcmUta2V5LTE="),
+            own("SW_BARE_SECRET_UNPADDED", "ZTJlLXN3LXVucGFkZGVkLWJhcmUta2V5LTAwMDAwNA"),
+        ],
+    ),
+    (
         "svix",
-        &[own("SVIX_SECRET", "whsec_ZTJlLXN2aXgtc2lnbmluZy1rZXktMDAwMQ==")],
+        &[
+            own("SVIX_SECRET", "whsec_ZTJlLXN2aXgtc2lnbmluZy1rZXktMDAwMQ=="),
+            own("SVIX_SECRET_BARE", "ZTJlLXN2aXgtYmFyZS1zaWduaW5nLWtleS0wMDAwMg=="),
+        ],
     ),
     (
         "shopify",

@@ -20,9 +20,11 @@ Who signs what (nothing here re-implements a scheme when the provider ships a li
 - GitHub: @octokit/webhooks-methods `sign` (npm, tests/vectors/node_modules, via github_sign.mjs),
   plus the example in GitHub's docs ("It's a Secret to Everybody" / "Hello, World!").
 - Stripe: stripe-python `WebhookSignature.generate_signature_header` (checked with `verify_header`).
-- Standard Webhooks: `standardwebhooks.Webhook.sign` (checked with `verify`); Ed25519 `v1a` per the
-  spec with PyNaCl, since the libraries sign HMAC only.
-- Svix: `svix.webhooks.Webhook.sign` with the `svix-*` headers (checked with `verify`).
+- Standard Webhooks: `standardwebhooks.Webhook.sign` (checked with `verify`), with `whsec_` secrets and,
+  on the `standard-webhooks-bare` route, bare base64 ones (one unpadded) as the library takes them;
+  Ed25519 `v1a` per the spec with PyNaCl, since the libraries sign HMAC only.
+- Svix: `svix.webhooks.Webhook.sign` with the `svix-*` headers (checked with `verify`), one secret
+  with and one without the `whsec_` prefix.
 - Slack: slack-sdk `SignatureVerifier.generate_signature` (checked with `is_valid`), plus the example
   in Slack's "Verifying requests from Slack".
 - Twilio: twilio-python `RequestValidator.compute_signature` / `compute_hash` (checked with
@@ -324,6 +326,22 @@ def stripe_cases(cases, secrets, now):
         both = first + "," + second.split(",", 1)[1]
         cases.add(route, "valid, two v1 signatures (rolling secret)", queued("evt_3PxHookRelayE2E0050"), headers=headers(both), body=body)
 
+    # An entry that does not parse is one more signature that does not match (stripe-python's
+    # `test_header_contains_valid_signature`: `generate_header() + ",v1=bad_signature"`).
+    body = event(51)
+    extra = ws.generate_signature_header(body, secrets[0], timestamp=now) + ",v1=bad_signature"
+    require(lib_accepts(body, extra, secrets[0]), "stripe refused its header with an extra bad v1")
+    cases.add(route, "valid, stripe's header plus an unparsable v1", queued("evt_3PxHookRelayE2E0051"), headers=headers(extra), body=body)
+    body = event(52)
+    signed_v1 = ws.generate_signature_header(body, secrets[-1], timestamp=now).split(",", 1)[1]
+    before = f"t={now},v1=not-hex,v1=,v1={'0' * 62},v0={'0' * 64},{signed_v1}"
+    require(lib_accepts(body, before, secrets[-1]), "stripe refused unparsable v1 entries before a valid one")
+    cases.add(route, "valid, unparsable v1 entries before stripe's", queued("evt_3PxHookRelayE2E0052"), headers=headers(before), body=body)
+    body = event(50)
+    only_junk = f"t={now},v1=bad_signature,v1=,v1=zz,v0={'0' * 64}"
+    require(not lib_accepts(body, only_junk, secrets[0]), "stripe accepted a header without a valid v1")
+    cases.add(route, "only unparsable v1 entries", refused("malformed signature"), headers=headers(only_junk), body=body)
+
     header = ws.generate_signature_header(body, secrets[0], timestamp=now)
     bad_body = tampered(body)
     require(not lib_accepts(bad_body, header, secrets[0]), "stripe accepted a tampered body")
@@ -484,6 +502,17 @@ def standard_webhooks(cases, secrets, seed_b64, now):
     require(lib_accepts(secrets[0], body, headers(msg_id, ts, several)), "standardwebhooks refused a signature list")
     cases.add(route, "valid, one of several listed signatures", queued(msg_id), headers=headers(msg_id, ts, several), body=body)
 
+    # Entries that do not parse are signatures that do not match: the library skips other
+    # versions and compares `v1` values it cannot use without matching them.
+    junk_id = "msg_2e2Standard0101"
+    junk_body = body_for(junk_id)
+    junk = f"v1,AAAA v1a,AAAA v2,{base64.b64encode(bytes(32)).decode()} v1,@@@ v1,{base64.b64encode(bytes(31)).decode()}"
+    listed = f"{junk} {Webhook(secrets[-1]).sign(junk_id, at(now), junk_body)}"
+    require(lib_accepts(secrets[-1], junk_body, headers(junk_id, ts, listed)), "standardwebhooks refused unparsable entries")
+    cases.add(route, "valid, after unparsable entries", queued(junk_id), headers=headers(junk_id, ts, listed), body=junk_body)
+    require(not lib_accepts(secrets[0], junk_body, headers(junk_id, ts, junk)), "standardwebhooks accepted only junk")
+    cases.add(route, "only unparsable entries", refused("malformed signature"), headers=headers(junk_id, ts, junk), body=junk_body)
+
     # Ed25519 (`v1a`): the libraries above sign HMAC only; PyNaCl signs what the spec says is signed.
     key = nacl.signing.SigningKey(base64.b64decode(seed_b64))
     public_key = "whpk_" + base64.b64encode(bytes(key.verify_key)).decode()
@@ -524,6 +553,26 @@ def standard_webhooks(cases, secrets, seed_b64, now):
     return public_key
 
 
+def standard_webhooks_bare(cases, secrets, now):
+    """A route whose secrets are bare base64 (one unpadded), signed by the library with them as is."""
+    route = "standard-webhooks-bare"
+    Webhook = standardwebhooks.webhooks.Webhook
+    require(all(not s.startswith("whsec_") for s in secrets), "the bare route's secrets must have no prefix")
+    require(any(not s.endswith("=") and len(s) % 4 for s in secrets), "the bare route needs an unpadded secret")
+    ts = str(now)
+    for i, secret in enumerate(secrets):
+        msg_id = f"msg_2e2Bare{i:04d}"
+        body = compact({"type": "invoice.paid", "data": {"id": msg_id, "amount": 100}})
+        h = [("content-type", JSON), ("webhook-id", msg_id), ("webhook-timestamp", ts)]
+        h.append(("webhook-signature", Webhook(secret).sign(msg_id, at(now), body)))
+        require(Webhook(secret).verify(body, dict(h), json_parse=False) is None, "standardwebhooks refused its own signature")
+        # The same key with the prefix signs the same: the prefix is only a label.
+        require(Webhook("whsec_" + secret).sign(msg_id, at(now), body) == h[-1][1], "the prefix changed the key")
+        cases.add(route, f"valid v1, bare secret #{i}", queued(msg_id), headers=h, body=body)
+        wrong = Webhook(flip_secret(secret.rstrip("="))).sign(msg_id, at(now), body)
+        cases.add(route, f"wrong secret #{i}", refused("signature mismatch"), headers=h[:-1] + [("webhook-signature", wrong)], body=body)
+
+
 def svix_cases(cases, secrets, now):
     route = "svix"
     Webhook = svix.webhooks.Webhook
@@ -548,10 +597,15 @@ def svix_cases(cases, secrets, now):
     body = compact({"type": "user.created", "data": {"id": "user_e2e", "email": "e2e@example.com", "credits": 100}})
     ts = str(now)
     for i, secret in enumerate(secrets):
-        h = headers(msg_id, ts, Webhook(secret).sign(msg_id, at(now), body))
+        own_id = f"{msg_id}{i}"
+        h = headers(own_id, ts, Webhook(secret).sign(own_id, at(now), body))
         require(lib_accepts(secret, body, h), "svix verify refused its own signature")
-        cases.add(route, f"valid (svix-* headers), secret #{i}", queued(msg_id), headers=h, body=body)
+        cases.add(route, f"valid (svix-* headers), secret #{i}", queued(own_id), headers=h, body=body)
     good = Webhook(secrets[0]).sign(msg_id, at(now), body)
+    junk_id = "msg_2e2SvixJunkAAAAAAAAAAAAAAA"
+    listed = f"v1,AAAA v2,x {Webhook(secrets[-1]).sign(junk_id, at(now), body)}"
+    require(lib_accepts(secrets[-1], body, headers(junk_id, ts, listed)), "svix refused unparsable entries")
+    cases.add(route, "valid, after unparsable entries", queued(junk_id), headers=headers(junk_id, ts, listed), body=body)
     require(not lib_accepts(secrets[0], tampered(body), headers(msg_id, ts, good)), "svix accepted a tampered body")
     cases.add(route, "tampered body", refused("signature mismatch"), headers=headers(msg_id, ts, good), body=tampered(body))
     wrong = Webhook("whsec_" + base64.b64encode(b"svix-wrong-secret-0123456").decode()).sign(msg_id, at(now), body)
@@ -983,6 +1037,7 @@ def main():
     stripe_cases(cases, need("stripe"), now)
     slack(cases, need("slack"), now)
     public_key = standard_webhooks(cases, need("standard-webhooks"), settings["ed25519_seed"], now)
+    standard_webhooks_bare(cases, need("standard-webhooks-bare"), now)
     svix_cases(cases, need("svix"), now)
     shopify(cases, need("shopify"), now)
     meta(cases, need("meta"), settings["meta_verify_token"], now)
