@@ -227,6 +227,18 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_event_in_events_reads() {
+        let event: LambdaFunctionUrlRequest =
+            serde_json::from_str(include_str!("../../../events/ingress-github.json")).unwrap();
+        let request = into_request(event).unwrap();
+        assert_eq!(
+            (request.method(), request.uri().path()),
+            (&Method::POST, "/hooks/github")
+        );
+        assert!(request.headers().contains_key("x-hub-signature-256"));
+    }
+
+    #[test]
     fn query_strings_a_uri_cannot_hold_are_kept_byte_exact() {
         for query in [
             "a=\"b\"",
