@@ -26,7 +26,10 @@ use shared::{
 use tokio::time::Instant;
 use tracing::{field, info, warn, Instrument};
 
-use crate::event::{self, BadRequest};
+use crate::{
+    deadline::{invocation_deadline, sync_budget},
+    event::{self, BadRequest},
+};
 
 /// A request as [`event::into_request`] builds it: the body is the raw bytes.
 pub type Request = http::Request<Vec<u8>>;
@@ -34,9 +37,6 @@ pub type Response = http::Response<Body>;
 
 /// How long a provider should wait before retrying after a queue outage.
 const RETRY_AFTER_SECS: &str = "5";
-/// A sync call is cut this long before the invocation's deadline, to leave time for the 504 to
-/// reach the Runtime API before Lambda stops the invocation.
-pub const SYNC_ANSWER_MARGIN: Duration = Duration::from_millis(500);
 
 pub struct Ingress<Q, L, T> {
     routes: RouteTable<RouteEntry>,
@@ -312,32 +312,6 @@ struct Accepted {
     dedup_key: Option<String>,
 }
 
-/// How long a sync call may take: the route's `deadline_secs`, but never past the invocation's
-/// deadline less [`SYNC_ANSWER_MARGIN`] (zero when that is already past: an immediate 504).
-pub fn sync_budget(route_deadline: Duration, invocation: Option<Instant>, now: Instant) -> Duration {
-    match invocation {
-        Some(deadline) => route_deadline.min(
-            deadline
-                .saturating_duration_since(now)
-                .saturating_sub(SYNC_ANSWER_MARGIN),
-        ),
-        None => route_deadline,
-    }
-}
-
-/// The invocation deadline (`Lambda-Runtime-Deadline-Ms`, epoch milliseconds) as an [`Instant`];
-/// `None` when the runtime gave none.
-pub fn invocation_deadline(deadline_ms: u64) -> Option<Instant> {
-    if deadline_ms == 0 {
-        return None;
-    }
-    let deadline = std::time::UNIX_EPOCH + Duration::from_millis(deadline_ms);
-    let left = deadline
-        .duration_since(std::time::SystemTime::now())
-        .unwrap_or(Duration::ZERO);
-    Some(Instant::now() + left)
-}
-
 /// The route's own acknowledgement if it has one, else the default JSON.
 fn ack(route: &Route, default: Value) -> Response {
     match &route.ack {
@@ -408,6 +382,7 @@ mod tests {
     use shared::{dedup::memory::MemoryLedger, queue::memory::MemoryQueue};
 
     use super::*;
+    use crate::deadline::SYNC_ANSWER_MARGIN;
 
     const SECRET: &str = "It's a Secret to Everybody";
 
@@ -737,20 +712,6 @@ mod tests {
                 deadline.saturating_duration_since(answered_at)
             );
         }
-    }
-
-    #[test]
-    fn the_sync_budget_is_the_shorter_of_route_and_invocation() {
-        let now = Instant::now();
-        let route = Duration::from_secs(25);
-        assert_eq!(sync_budget(route, None, now), route);
-        assert_eq!(
-            sync_budget(route, Some(now + Duration::from_secs(10)), now),
-            Duration::from_secs(10) - SYNC_ANSWER_MARGIN
-        );
-        assert_eq!(sync_budget(route, Some(now + Duration::from_secs(60)), now), route);
-        assert_eq!(sync_budget(route, Some(now), now), Duration::ZERO);
-        assert_eq!(invocation_deadline(0), None);
     }
 
     fn function_url_event(overrides: Value, body: &str) -> LambdaEvent<LambdaFunctionUrlRequest> {
