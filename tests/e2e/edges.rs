@@ -88,6 +88,17 @@ async fn function_url_events_lambda_http_panicked_on_are_answered() {
         problems.push(format!("invalid base64 body: expected 400, got {answer:?}"));
     }
 
+    // Not a function URL event at all (only a direct invoke): an invocation error, and the
+    // process carries on.
+    match s
+        .ingress_api
+        .invoke(json!({"hello": "world"}), Duration::from_secs(30))
+        .await
+    {
+        Err(hookrelay_e2e::InvokeError::Function { .. }) => {}
+        other => problems.push(format!("a non-event: expected a function error, got {other:?}")),
+    }
+
     let queued = s.moto.queue_counts(&s.jobs.url).await.map(|c| c.total());
     if queued != Ok(3) {
         problems.push(format!("expected the 3 lenient requests queued, found {queued:?}"));
