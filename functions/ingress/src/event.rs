@@ -146,7 +146,8 @@ pub fn into_response(response: Response<Body>) -> LambdaFunctionUrlResponse {
     let (body, is_base64_encoded) = match body {
         Body::Text(text) => (Some(text), false),
         Body::Binary(bytes) => (Some(BASE64.encode(bytes)), true),
-        _ => (None, false),
+        // An empty string rather than `"body": null`, which this type would serialise.
+        _ => (Some(String::new()), false),
     };
     let mut headers = parts.headers;
     // Function URLs take cookies in their own field, not as `Set-Cookie` headers.
@@ -360,7 +361,7 @@ mod tests {
         let binary = into_response(Response::new(Body::Binary(vec![0xff, 0x00])));
         assert_eq!((binary.body.as_deref(), binary.is_base64_encoded), (Some("/wA="), true));
         let empty = into_response(Response::new(Body::Empty));
-        assert_eq!((empty.body, empty.status_code), (None, 200));
+        assert_eq!((empty.body.as_deref(), empty.status_code), (Some(""), 200));
     }
 
     #[test]
