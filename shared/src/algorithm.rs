@@ -163,7 +163,7 @@ impl AlgorithmClient {
             .post(self.url_for(algorithm, options))
             .header(header::CONTENT_TYPE, content_type_for(&input))
             .header(header::ACCEPT, "application/json")
-            .header("idempotency-key", idempotency_key)
+            .header(IDEMPOTENCY_KEY, idempotency_key_value(idempotency_key)?)
             .body(input);
         if let Some(auth) = &self.authorization {
             request = request.header(header::AUTHORIZATION, auth.clone());
@@ -185,6 +185,17 @@ impl AlgorithmClient {
     }
 }
 
+/// The header every target call carries the job id in.
+pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// The job id as an `Idempotency-Key` value. An id that cannot be one (a control character in a
+/// forged envelope) fails the same way on every attempt: a permanent [`CallError::BadJob`], not
+/// the transport error reqwest would report when sending.
+pub(crate) fn idempotency_key_value(job_id: &str) -> Result<HeaderValue, CallError> {
+    HeaderValue::from_str(job_id)
+        .map_err(|_| CallError::BadJob("the job id cannot be sent as an Idempotency-Key header".into()))
+}
+
 /// A successful answer that is not the API's JSON wrapper (raw output, generic HTTP targets).
 pub(crate) fn raw_answer(status: u16, content_type: Option<&str>, body: &[u8]) -> Delivered {
     let result = serde_json::from_slice(body)
@@ -199,6 +210,9 @@ pub(crate) fn raw_answer(status: u16, content_type: Option<&str>, body: &[u8]) -
 pub(crate) fn transport_error(e: reqwest::Error) -> CallError {
     if e.is_timeout() {
         CallError::Timeout
+    } else if e.is_builder() {
+        // The request itself cannot be built (a header or URL it cannot carry): no retry can help.
+        CallError::BadJob(error_chain(&e.without_url()))
     } else {
         // Without the URL: it is ours, and the error chain says enough.
         CallError::Transport(error_chain(&e.without_url()))
@@ -402,6 +416,36 @@ mod tests {
                 .retry_after(),
             None
         );
+    }
+
+    #[tokio::test]
+    async fn a_job_id_that_cannot_be_a_header_is_a_bad_job_not_a_transport_error() {
+        // Nothing listens on port 9: the call never gets that far.
+        let algo = AlgorithmPath::parse("k", "demo/Hello/0.1.0").unwrap();
+        let result = client("http://127.0.0.1:9", None)
+            .call(&algo, &AlgorithmOptions::default(), b"{}".to_vec(), "job\0id")
+            .await;
+        let error = result.unwrap_err();
+        assert!(matches!(error, CallError::BadJob(_)), "{error:?}");
+        assert_eq!(
+            crate::retry::RetryPolicy::default().classify(&error),
+            crate::retry::Class::Permanent
+        );
+        assert!(idempotency_key_value("7f1c0a6e-job").is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_request_that_cannot_be_built_is_permanent() {
+        let error = crate::tls::http_client_builder()
+            .unwrap()
+            .build()
+            .unwrap()
+            .get("http://127.0.0.1:9/")
+            .header("x-bad", "a\nb")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(matches!(transport_error(error), CallError::BadJob(_)));
     }
 
     #[test]

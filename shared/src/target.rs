@@ -6,7 +6,10 @@ use std::{collections::BTreeMap, future::Future, time::Duration};
 use http::{header, HeaderMap, HeaderValue};
 
 use crate::{
-    algorithm::{content_type_for, raw_answer, transport_error, AlgorithmClient, CallError, Delivered},
+    algorithm::{
+        content_type_for, idempotency_key_value, raw_answer, transport_error, AlgorithmClient, CallError, Delivered,
+        IDEMPOTENCY_KEY,
+    },
     config::{Config, ConfigError, HeaderValueSpec, HttpTargetSpec, TargetSpec, DOWNSTREAM},
     envelope::Envelope,
     secret::SecretResolver,
@@ -167,7 +170,7 @@ impl HttpTarget {
             .request(self.method.clone(), self.url.clone())
             .headers(self.headers.clone())
             .header(header::CONTENT_TYPE, content_type)
-            .header("idempotency-key", &envelope.id)
+            .header(IDEMPOTENCY_KEY, idempotency_key_value(&envelope.id)?)
             .body(input)
             .send()
             .await

@@ -295,6 +295,32 @@ pub fn build_event(input: &EventInput<'_>) -> Value {
     event
 }
 
+/// The event [`build_event`] makes for a request, for tests that then set fields no HTTP client
+/// can send through the gateway (a raw query string with `"`, a `host` that is no URL authority,
+/// a body flagged base64 that is not) and invoke the function with it directly
+/// ([`RuntimeApi::invoke`]). `path_and_query` must be a valid URI path (and query).
+pub fn event_for(method: &str, path_and_query: &str, headers: &[(&str, &str)], body: &[u8]) -> Value {
+    let method = Method::from_bytes(method.as_bytes()).expect("a valid method");
+    let uri: Uri = path_and_query.parse().expect("a valid path and query");
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        map.append(
+            HeaderName::try_from(*name).expect("a valid header name"),
+            HeaderValue::try_from(*value).expect("a valid header value"),
+        );
+    }
+    build_event(&EventInput {
+        method: &method,
+        uri: &uri,
+        version: Version::HTTP_11,
+        headers: &map,
+        body,
+        source_ip: "127.0.0.1",
+        api_id: "edgecases",
+        request_id: &uuid::Uuid::new_v4().to_string(),
+    })
+}
+
 fn bad_gateway() -> Response {
     plain(StatusCode::BAD_GATEWAY, "Internal Server Error")
 }

@@ -26,6 +26,13 @@ use crate::util::{self, DEADLINE};
 /// Placeholder in the config replaced by the demo algorithm's base URL.
 pub const ALGO_URL_PLACEHOLDER: &str = "${ALGO_URL}";
 
+/// `make dev`'s webhook secret (`GITHUB_WEBHOOK_SECRET`) and algorithm key (`ALGO_API_KEY`).
+pub const DEV_WEBHOOK_SECRET: &str = "dev-secret";
+pub const DEV_ALGO_API_KEY: &str = "dev-algo-key";
+/// `make dev`'s function timeout: the template's shortest `WorkerTimeout`, which dev/hookrelay.toml's
+/// `downstream.timeout_secs` (25) fits with the worker's margin.
+pub const DEV_FUNCTION_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How long a function may take from spawn to its first `/next` poll.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -102,6 +109,19 @@ impl StackOptions {
             aws_endpoint_url: None,
             algorithm_tls: false,
         }
+    }
+
+    /// What `make dev` runs (tests/src/bin/devstack.rs) with its config (dev/hookrelay.toml):
+    /// the secrets it references, every function's timeout [`DEV_FUNCTION_TIMEOUT`], a 10 s
+    /// visibility timeout and 3 receives before the DLQ. The devstack adds its ports and logging.
+    pub fn dev(config_toml: &str) -> Self {
+        let mut opts = StackOptions::new(config_toml)
+            .env("GITHUB_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET)
+            .env("ALGO_API_KEY", DEV_ALGO_API_KEY)
+            .visibility_timeout(10)
+            .max_receive_count(3);
+        opts.invoke_timeout = DEV_FUNCTION_TIMEOUT;
+        opts
     }
 
     pub fn env(mut self, key: &str, value: &str) -> Self {

@@ -4,11 +4,13 @@
 
 use std::time::Duration;
 
-use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
-use lambda_http::{
-    http::{request::Parts, StatusCode},
-    Body, Request, Response,
+use aws_lambda_events::{
+    encodings::Body,
+    event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse},
 };
+use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
+use http::{request::Parts, StatusCode};
+use lambda_runtime::LambdaEvent;
 use serde_json::{json, Value};
 use shared::{
     algorithm::{CallError, Delivered},
@@ -21,7 +23,17 @@ use shared::{
     target::JobTarget,
     verify::{Clock, Decision, Reply, SystemClock, Verifier, WebhookRequest},
 };
+use tokio::time::Instant;
 use tracing::{field, info, warn, Instrument};
+
+use crate::{
+    deadline::{invocation_deadline, sync_budget},
+    event::{self, BadRequest},
+};
+
+/// A request as [`event::into_request`] builds it: the body is the raw bytes.
+pub type Request = http::Request<Vec<u8>>;
+pub type Response = http::Response<Body>;
 
 /// How long a provider should wait before retrying after a queue outage.
 const RETRY_AFTER_SECS: &str = "5";
@@ -92,41 +104,70 @@ impl<Q: JobQueue, L: DeliveryLedger, T: JobTarget> Ingress<Q, L, T> {
         self
     }
 
-    pub async fn handle(&self, request: Request) -> Response<Body> {
+    /// One function URL invocation: the event becomes a request ([`event::into_request`]; one
+    /// that cannot be interpreted is answered 400 and goes no further), is handled within the
+    /// invocation's deadline, and the answer becomes the function URL response.
+    pub async fn handle_event(&self, event: LambdaEvent<LambdaFunctionUrlRequest>) -> LambdaFunctionUrlResponse {
+        let LambdaEvent { payload, context } = event;
+        let deadline = invocation_deadline(context.deadline);
+        let response = match event::into_request(payload) {
+            Ok(mut request) => {
+                event::set_trace_id(request.headers_mut(), context.xray_trace_id.as_deref());
+                self.handle_within(request, deadline).await
+            }
+            Err(BadRequest(reason)) => {
+                info!(reason, "refused: the event cannot be read as a request");
+                error(StatusCode::BAD_REQUEST, reason)
+            }
+        };
+        event::into_response(response)
+    }
+
+    /// Handles a request with no invocation deadline (sync calls get the route's `deadline_secs`).
+    pub async fn handle(&self, request: Request) -> Response {
+        self.handle_within(request, None).await
+    }
+
+    /// Handles a request; a sync call also ends [`SYNC_ANSWER_MARGIN`] before `deadline`, the
+    /// invocation's own, whatever the route's `deadline_secs`.
+    pub async fn handle_within(&self, request: Request, deadline: Option<Instant>) -> Response {
         let Some(entry) = self.routes.get(request.uri().path()) else {
             return error(StatusCode::NOT_FOUND, "unknown route");
         };
         let span = tracing::info_span!("webhook", route = %entry.route.path, delivery_id = field::Empty);
-        self.handle_route(entry, request).instrument(span).await
+        self.handle_route(entry, request, deadline).instrument(span).await
     }
 
-    async fn handle_route(&self, entry: &RouteEntry, request: Request) -> Response<Body> {
+    async fn handle_route(&self, entry: &RouteEntry, request: Request, invocation: Option<Instant>) -> Response {
         let (parts, body) = request.into_parts();
-        // lambda_http has already decoded a base64 (`isBase64Encoded`) body: these are the raw bytes.
+        // event::into_request has already decoded a base64 (`isBase64Encoded`) body: these are the raw bytes.
         let Accepted {
             job,
             input,
             group,
             dedup_key,
-        } = match self.accept(entry, &parts, body.as_ref()) {
+        } = match self.accept(entry, &parts, &body) {
             Ok(accepted) => accepted,
             Err(answer) => return *answer,
         };
         // Nothing borrows the request any more: its body moves into the job instead of being copied.
-        let mut envelope = job.with_payload(input.unwrap_or_else(|| into_bytes(body)));
+        let mut envelope = job.with_payload(input.unwrap_or(body));
         if let (Some(key), true) = (&dedup_key, self.queue.is_fifo()) {
             // A FIFO queue drops the repeat itself; the same id makes every answer name the one job.
             envelope.id = stable_job_id(key);
         }
         match entry.route.mode {
-            Mode::Sync { deadline } => self.call_now(&envelope, deadline).await,
+            Mode::Sync { deadline } => {
+                let budget = sync_budget(deadline, invocation, Instant::now());
+                self.call_now(&envelope, budget).await
+            }
             Mode::Async => self.enqueue(&entry.route, group, dedup_key.as_deref(), &envelope).await,
         }
     }
 
     /// Everything that reads the request: size, verification, filter, input mapping. `Err` is the
     /// answer of a request that goes no further (refused, a handshake, filtered out).
-    fn accept(&self, entry: &RouteEntry, parts: &Parts, body: &[u8]) -> Result<Accepted, Box<Response<Body>>> {
+    fn accept(&self, entry: &RouteEntry, parts: &Parts, body: &[u8]) -> Result<Accepted, Box<Response>> {
         if body.len() > self.max_body_bytes {
             info!(bytes = body.len(), "refused: body too large");
             return Err(Box::new(error(StatusCode::PAYLOAD_TOO_LARGE, "body too large")));
@@ -134,7 +175,8 @@ impl<Q: JobQueue, L: DeliveryLedger, T: JobTarget> Ingress<Q, L, T> {
         let webhook = WebhookRequest {
             method: &parts.method,
             headers: &parts.headers,
-            query: parts.uri.query(),
+            // Byte for byte as sent: `uri.query()` may be an encoded copy (see `event`).
+            query: event::raw_query(&parts.extensions),
             body,
         };
         let verified = match entry.verifier.verify(webhook, self.clock.as_ref()) {
@@ -185,7 +227,7 @@ impl<Q: JobQueue, L: DeliveryLedger, T: JobTarget> Ingress<Q, L, T> {
         })
     }
 
-    async fn call_now(&self, envelope: &Envelope, deadline: Duration) -> Response<Body> {
+    async fn call_now(&self, envelope: &Envelope, deadline: Duration) -> Response {
         let Some(targets) = &self.targets else {
             return error(StatusCode::INTERNAL_SERVER_ERROR, "sync mode is not available");
         };
@@ -212,7 +254,7 @@ impl<Q: JobQueue, L: DeliveryLedger, T: JobTarget> Ingress<Q, L, T> {
         group: Option<String>,
         dedup_key: Option<&str>,
         envelope: &Envelope,
-    ) -> Response<Body> {
+    ) -> Response {
         let now = self.clock.now();
         let fifo = self.queue.is_fifo();
         if let (Some(key), false) = (dedup_key, fifo) {
@@ -270,17 +312,8 @@ struct Accepted {
     dedup_key: Option<String>,
 }
 
-fn into_bytes(body: Body) -> Vec<u8> {
-    match body {
-        Body::Empty => Vec::new(),
-        Body::Text(text) => text.into_bytes(),
-        Body::Binary(bytes) => bytes,
-        other => other.as_ref().to_vec(),
-    }
-}
-
 /// The route's own acknowledgement if it has one, else the default JSON.
-fn ack(route: &Route, default: Value) -> Response<Body> {
+fn ack(route: &Route, default: Value) -> Response {
     match &route.ack {
         Some(ack) => {
             let mut response = Response::new(Body::Text(ack.body.clone()));
@@ -296,7 +329,7 @@ fn ack(route: &Route, default: Value) -> Response<Body> {
 
 /// The target's answer as the HTTP response: the algorithm's `result` typed by its metadata
 /// (`text`, `json`, `binary`), or a generic target's body with its content type.
-fn sync_response(delivered: Delivered) -> Response<Body> {
+fn sync_response(delivered: Delivered) -> Response {
     let content_type = delivered
         .metadata
         .get("content_type")
@@ -319,7 +352,7 @@ fn sync_response(delivered: Delivered) -> Response<Body> {
     response
 }
 
-fn handshake_response(reply: Reply) -> Response<Body> {
+fn handshake_response(reply: Reply) -> Response {
     let mut response = Response::new(Body::Text(reply.body));
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
     response
@@ -328,7 +361,7 @@ fn handshake_response(reply: Reply) -> Response<Body> {
     response
 }
 
-fn json_response(status: StatusCode, value: Value) -> Response<Body> {
+fn json_response(status: StatusCode, value: Value) -> Response {
     let mut response = Response::new(Body::Text(value.to_string()));
     *response.status_mut() = status;
     response
@@ -337,7 +370,7 @@ fn json_response(status: StatusCode, value: Value) -> Response<Body> {
     response
 }
 
-fn error(status: StatusCode, reason: &str) -> Response<Body> {
+fn error(status: StatusCode, reason: &str) -> Response {
     json_response(status, json!({ "error": reason }))
 }
 
@@ -349,6 +382,7 @@ mod tests {
     use shared::{dedup::memory::MemoryLedger, queue::memory::MemoryQueue};
 
     use super::*;
+    use crate::deadline::SYNC_ANSWER_MARGIN;
 
     const SECRET: &str = "It's a Secret to Everybody";
 
@@ -406,7 +440,7 @@ mod tests {
     }
 
     fn request(method: &str, path: &str, body: Body, signature: Option<&str>) -> Request {
-        let mut builder = lambda_http::http::Request::builder()
+        let mut builder = http::Request::builder()
             .method(method)
             .uri(format!("https://abc.lambda-url.us-east-1.on.aws{path}"))
             .header("content-type", "application/json")
@@ -414,7 +448,12 @@ mod tests {
         if let Some(sig) = signature {
             builder = builder.header("x-hub-signature-256", sig);
         }
-        builder.body(body).unwrap()
+        let bytes = match body {
+            Body::Text(text) => text.into_bytes(),
+            Body::Binary(bytes) => bytes,
+            _ => Vec::new(),
+        };
+        builder.body(bytes).unwrap()
     }
 
     async fn call(ingress: &TestIngress, req: Request) -> (StatusCode, serde_json::Value) {
@@ -649,6 +688,85 @@ mod tests {
             (StatusCode::GATEWAY_TIMEOUT, json!({"error": "target timed out"}))
         );
         assert!(ingress.queue.taken().is_empty(), "sync mode queues nothing");
+    }
+
+    #[tokio::test]
+    async fn sync_mode_answers_before_the_invocation_deadline_whatever_deadline_secs_says() {
+        // Virtual time: the target stalls for 30 s; the route allows 25 s (deadline_secs unset)
+        // or 20 s, the invocation has 3 s.
+        tokio::time::pause();
+        for extra in ["mode = \"sync\"", "mode = \"sync\"\ndeadline_secs = 20"] {
+            let ingress = ingress(extra).await;
+            let deadline = Instant::now() + Duration::from_secs(3);
+            let response = ingress.handle_within(signed("\"slow\""), Some(deadline)).await;
+            let answered_at = Instant::now();
+            let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+            assert_eq!(
+                (response.status(), body),
+                (StatusCode::GATEWAY_TIMEOUT, json!({"error": "target timed out"}))
+            );
+            // Timers fire on whole milliseconds: the margin, give or take one.
+            assert!(
+                answered_at < deadline && deadline - answered_at >= SYNC_ANSWER_MARGIN - Duration::from_millis(1),
+                "answered {:?} before the deadline",
+                deadline.saturating_duration_since(answered_at)
+            );
+        }
+    }
+
+    fn function_url_event(overrides: Value, body: &str) -> LambdaEvent<LambdaFunctionUrlRequest> {
+        let mut event = json!({
+            "version": "2.0",
+            "rawPath": "/hooks/github",
+            "rawQueryString": "",
+            "headers": {
+                "content-type": "application/json",
+                "x-github-delivery": "delivery-1",
+                "x-hub-signature-256": sign(body.as_bytes()),
+            },
+            "requestContext": {"http": {"method": "POST"}, "timeEpoch": 0},
+            "body": body,
+            "isBase64Encoded": false
+        });
+        for (key, value) in overrides.as_object().unwrap() {
+            event[key] = value.clone();
+        }
+        LambdaEvent::new(serde_json::from_value(event).unwrap(), Default::default())
+    }
+
+    #[tokio::test]
+    async fn events_lambda_http_panicked_on_are_answered() {
+        let ingress = ingress("input = { q = \"query:q\" }").await;
+        // Queued, with the query as sent (curl sends `"`, `<` and `>` unencoded).
+        let odd_query = function_url_event(json!({"rawQueryString": "q=\"<b>\""}), "{}");
+        let answer = ingress.handle_event(odd_query).await;
+        assert_eq!(answer.status_code, 200, "{answer:?}");
+        let queued = ingress.queue.taken();
+        let input: Value = serde_json::from_slice(&queued[0].payload.to_bytes().unwrap()).unwrap();
+        assert_eq!(input, json!({"q": "\"<b>\""}));
+        // A host header that is no URL authority, a raw path that is no URL path.
+        let bad_host = function_url_event(json!({"rawQueryString": "q=1"}), "{}");
+        let mut bad_host = bad_host;
+        bad_host
+            .payload
+            .headers
+            .insert("host", http::HeaderValue::from_static("[::1"));
+        assert_eq!(ingress.handle_event(bad_host).await.status_code, 200);
+        let bad_path = function_url_event(json!({"rawPath": ":99999/x"}), "{}");
+        let answer = ingress.handle_event(bad_path).await;
+        assert_eq!(
+            (answer.status_code, answer.body.as_deref()),
+            (404, Some(r#"{"error":"unknown route"}"#))
+        );
+        // A body flagged base64 that is not: 400, nothing queued.
+        let not_base64 = function_url_event(json!({"isBase64Encoded": true}), "{not base64}");
+        let answer = ingress.handle_event(not_base64).await;
+        assert_eq!(
+            (answer.status_code, answer.body.as_deref()),
+            (400, Some(r#"{"error":"body is not valid base64"}"#))
+        );
+        assert_eq!(answer.headers["content-type"], "application/json");
+        assert_eq!(ingress.queue.taken().len(), 1, "only the bad host's request since");
     }
 
     #[test]

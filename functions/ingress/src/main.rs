@@ -1,6 +1,7 @@
 //! `ingress`: the function URL that verifies webhooks and queues them. Wiring only; see handler.rs.
 
-use lambda_http::{run, service_fn, Error, Request};
+use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use shared::{
     config::{Config, ConfigError},
     dedup::{DynamoLedger, DEDUP_TABLE_ENV},
@@ -20,8 +21,10 @@ async fn main() -> Result<(), Error> {
         Err(e) => startup::fail_init(e).await,
     };
     let ingress = &ingress;
-    run(service_fn(move |request: Request| async move {
-        Ok::<_, Error>(ingress.handle(request).await)
+    // The raw function URL event, converted by `ingress::event` (not lambda_http, which panics
+    // on some inputs: README, "Known library bugs worked around").
+    run(service_fn(move |event: LambdaEvent<LambdaFunctionUrlRequest>| async move {
+        Ok::<_, Error>(ingress.handle_event(event).await)
     }))
     .await
 }

@@ -42,11 +42,12 @@ use shared::{
 use tokio::{sync::Semaphore, task::JoinSet, time::Instant};
 use tracing::{error, info, warn};
 
-use crate::actions::{DeadLetter, RecordActions, RecordRef};
+pub use crate::timeout_fit::CALL_MARGIN;
+use crate::{
+    actions::{DeadLetter, RecordActions, RecordRef},
+    timeout_fit::FitCheck,
+};
 
-/// Time kept after the longest possible call, for the record's SQS action (visibility change or
-/// dead-lettering) and the answer to Lambda.
-pub const CALL_MARGIN: Duration = Duration::from_secs(2);
 /// The batch answer is sent this long before the deadline, whatever is still running.
 pub const ANSWER_MARGIN: Duration = Duration::from_millis(250);
 /// When no call timeout fits the invocation at all, a call still starts if it gets this long.
@@ -108,6 +109,8 @@ pub struct Worker<T, C, A> {
     callbacks: Arc<C>,
     actions: Arc<A>,
     settings: Arc<Settings>,
+    /// Whether the call timeout fits the function's: decided at the first batch.
+    fit: Arc<FitCheck>,
 }
 
 /// The invocation deadline (`Lambda-Runtime-Deadline-Ms`, epoch milliseconds) as an [`Instant`].
@@ -130,6 +133,7 @@ impl<T: JobTarget + 'static, C: CallbackSender + 'static, A: RecordActions + 'st
                 concurrency: settings.concurrency.max(1),
                 ..settings
             }),
+            fit: Arc::default(),
         }
     }
 
@@ -138,14 +142,9 @@ impl<T: JobTarget + 'static, C: CallbackSender + 'static, A: RecordActions + 'st
         let started = Instant::now();
         let invocation = deadline.saturating_duration_since(started);
         let timeout = self.settings.call_timeouts.default;
-        if !event.records.is_empty() && invocation < timeout + CALL_MARGIN {
-            warn!(
-                timeout_secs = timeout.as_secs(),
-                invocation_secs = invocation.as_secs(),
-                "downstream.timeout_secs plus a {}s margin does not fit the function timeout: calls are cut to \
-                 the time left; set timeout_secs below the function timeout",
-                CALL_MARGIN.as_secs()
-            );
+        if !event.records.is_empty() {
+            // Static configuration: warned about once, not on every batch.
+            self.fit.check_once(timeout, invocation);
         }
         let permits = Arc::new(Semaphore::new(self.settings.concurrency));
         let mut tasks = JoinSet::new();
@@ -207,6 +206,7 @@ impl<T: JobTarget + 'static, C: CallbackSender + 'static, A: RecordActions + 'st
             callbacks: Arc::clone(&self.callbacks),
             actions: Arc::clone(&self.actions),
             settings: Arc::clone(&self.settings),
+            fit: Arc::clone(&self.fit),
         }
     }
 

@@ -3,3 +3,4 @@
 
 pub mod actions;
 pub mod handler;
+pub mod timeout_fit;

@@ -13,10 +13,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hookrelay_e2e::{util, Stack, StackOptions};
-
-const WEBHOOK_SECRET: &str = "dev-secret";
-const ALGO_API_KEY: &str = "dev-algo-key";
+use hookrelay_e2e::{
+    stack::{DEV_FUNCTION_TIMEOUT, DEV_WEBHOOK_SECRET as WEBHOOK_SECRET},
+    util, Stack, StackOptions,
+};
 
 struct Args {
     port: u16,
@@ -74,11 +74,7 @@ async fn main() -> ExitCode {
         }
     };
 
-    let mut opts = StackOptions::new(&config)
-        .env("GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
-        .env("ALGO_API_KEY", ALGO_API_KEY)
-        .visibility_timeout(10)
-        .max_receive_count(3);
+    let mut opts = StackOptions::dev(&config);
     opts.function_url_bind = SocketAddr::from(([127, 0, 0, 1], args.port));
     opts.moto_port = Some(args.moto_port);
     opts.echo_logs = true;
@@ -138,6 +134,7 @@ hookrelay dev stack is running. Ctrl-C stops it.
                           bucket {bucket} -> {s3q} -> s3-relay
   demo algorithm          {algo}  (answers "Hello <input>")
   config                  {config}  (webhook secret "{secret}")
+  function timeout        {timeout}s (each function)
 
 Send a GitHub-signed webhook:
 
@@ -164,5 +161,6 @@ Function output is prefixed [ingress], [worker], [s3-relay]; algorithm calls [al
         bucket = s.bucket,
         algo = s.algorithm.url(),
         secret = WEBHOOK_SECRET,
+        timeout = DEV_FUNCTION_TIMEOUT.as_secs(),
     );
 }
