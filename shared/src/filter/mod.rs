@@ -40,9 +40,13 @@
 //! search is over ambiguous routes that dotted event keys create (`{"a": {"b": 1}, "a.b": 2}`),
 //! and that is capped; past the cap the event does not match.
 
+mod fold;
+
 use std::{net::IpAddr, sync::Arc};
 
 use serde_json::{Map, Number, Value};
+
+use self::fold::fold;
 
 /// `$or` alternatives and mixed `exists: false` fields multiply out; a pattern may expand to at
 /// most this many alternatives. (AWS rejects "too complex" rules too, without a documented number.)
@@ -209,7 +213,7 @@ enum Matcher {
     /// `exists: true`.
     Exists,
     Prefix(String),
-    /// Case-folded.
+    /// Case-folded (full Unicode folding, see `fold`).
     PrefixIgnoreCase(String),
     Suffix(String),
     /// Case-folded.
@@ -765,11 +769,6 @@ fn mask(ip: IpAddr, bits: u8) -> IpAddr {
     }
 }
 
-/// Case folding for the `*-ignore-case` operators: per character, so it never depends on context.
-fn fold(text: &str) -> String {
-    text.chars().flat_map(char::to_lowercase).collect()
-}
-
 // ---- numbers ------------------------------------------------------------------------------------
 
 /// A JSON number as value × 10^6 = `floor` + a fraction in [0, 1), which is zero when `exact`.
@@ -863,10 +862,10 @@ impl Matcher {
                 let Some(text) = leaf.as_str() else { return false };
                 match self {
                     Matcher::Prefix(prefix) => text.starts_with(prefix.as_str()),
-                    Matcher::PrefixIgnoreCase(prefix) => fold(text).starts_with(prefix.as_str()),
+                    Matcher::PrefixIgnoreCase(prefix) => fold::starts_with(text, prefix),
                     Matcher::Suffix(suffix) => text.ends_with(suffix.as_str()),
-                    Matcher::SuffixIgnoreCase(suffix) => fold(text).ends_with(suffix.as_str()),
-                    Matcher::EqualsIgnoreCase(expected) => fold(text) == *expected,
+                    Matcher::SuffixIgnoreCase(suffix) => fold::ends_with(text, suffix),
+                    Matcher::EqualsIgnoreCase(expected) => fold::equals(text, expected),
                     Matcher::Wildcard(wildcard) => wildcard.matches(text),
                     Matcher::Cidr(cidr) => cidr.contains(text),
                     _ => false,
@@ -887,7 +886,7 @@ impl AnythingBut {
             (AnythingBut::Strings(strings), Value::String(s)) => strings.iter().any(|x| x == s),
             (AnythingBut::Prefixes(prefixes), Value::String(s)) => prefixes.iter().any(|p| s.starts_with(p.as_str())),
             (AnythingBut::Suffixes(suffixes), Value::String(s)) => suffixes.iter().any(|p| s.ends_with(p.as_str())),
-            (AnythingBut::IgnoreCase(values), Value::String(s)) => values.contains(&fold(s)),
+            (AnythingBut::IgnoreCase(values), Value::String(s)) => values.iter().any(|v| fold::equals(s, v)),
             (AnythingBut::Wildcards(wildcards), Value::String(s)) => wildcards.iter().any(|w| w.matches(s)),
             _ => false,
         }
