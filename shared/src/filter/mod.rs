@@ -41,6 +41,7 @@
 //! and that is capped; past the cap the event does not match.
 
 mod fold;
+pub mod json_pattern;
 
 use std::{net::IpAddr, sync::Arc};
 
