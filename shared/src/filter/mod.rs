@@ -40,6 +40,7 @@
 //! search is over ambiguous routes that dotted event keys create (`{"a": {"b": 1}, "a.b": 2}`),
 //! and that is capped; past the cap the event does not match.
 
+mod explain;
 mod fold;
 pub mod json_pattern;
 
@@ -47,6 +48,7 @@ use std::{net::IpAddr, sync::Arc};
 
 use serde_json::{Map, Number, Value};
 
+pub use self::explain::{test_filter, BadInput, Explanation, Failure};
 use self::fold::fold;
 
 /// `$or` alternatives and mixed `exists: false` fields multiply out; a pattern may expand to at
@@ -132,6 +134,7 @@ impl Filter {
                     .map(|d| Field {
                         path: d.path,
                         test: d.test,
+                        written: d.written,
                     })
                     .collect(),
             });
@@ -197,6 +200,8 @@ struct Alternative {
 struct Field {
     path: Arc<str>,
     test: Test,
+    /// The field's match values as written, for explanations.
+    written: Arc<str>,
 }
 
 #[derive(Debug, Clone)]
@@ -265,6 +270,7 @@ struct Draft {
     path: Arc<str>,
     test: Test,
     at: Arc<str>,
+    written: Arc<str>,
 }
 
 /// What one value in a field's array turns into.
@@ -333,6 +339,7 @@ fn compile_object(
             Value::Array(items) => {
                 let path: Arc<str> = path.into();
                 let at: Arc<str> = here.as_str().into();
+                let written: Arc<str> = value.to_string().into();
                 compile_field(items, &here)?
                     .into_iter()
                     .map(|test| {
@@ -340,6 +347,7 @@ fn compile_object(
                             path: path.clone(),
                             test,
                             at: at.clone(),
+                            written: written.clone(),
                         }]
                     })
                     .collect()
