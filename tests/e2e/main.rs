@@ -7,6 +7,7 @@
 mod batch;
 mod callbacks;
 mod config_errors;
+mod filters;
 mod outage;
 mod providers;
 mod redrive;
