@@ -12,9 +12,9 @@ use serde_json::{Map, Value};
 
 use super::{error, key_path, Filter, FilterError};
 
-/// The parts of the request a route filter looks at (the keys of the event `Filter::matches`
-/// is given by the ingress), and `$or`.
-pub const REQUEST_PARTS: [&str; 6] = ["method", "path", "query", "headers", "body", "$or"];
+/// The parts of the request a route filter looks at: the keys of the event the ingress gives
+/// `Filter::matches`.
+pub const REQUEST_PARTS: [&str; 5] = ["method", "path", "query", "headers", "body"];
 
 /// A pattern from JSON text. A key given twice in one object is an error, as it is in TOML
 /// (a JSON parser would silently keep one of them).
@@ -27,18 +27,41 @@ pub fn parse(text: &str) -> Result<Value, FilterError> {
     parsed.map_err(|e| error("", format!("is not valid JSON: {e}")))
 }
 
-/// A route's filter: `pattern` must be an object naming only [`REQUEST_PARTS`] at its top level.
+/// A route's filter: `pattern` must be an object naming only [`REQUEST_PARTS`] (and `$or`) at
+/// its top level.
 pub fn compile_for_request(pattern: &Value) -> Result<Filter, FilterError> {
     let object = pattern
         .as_object()
         .ok_or_else(|| error("", "must be a table (or a JSON object)"))?;
-    if let Some(part) = object.keys().find(|k| !REQUEST_PARTS.contains(&k.as_str())) {
-        return Err(error(
-            &key_path("", part),
-            "filters look at `method`, `path`, `query`, `headers` and `body` only",
-        ));
-    }
+    names_only_parts(object, "")?;
     Filter::compile(pattern)
+}
+
+/// The top level of a route filter, and of each alternative of a top-level `$or`, names only
+/// parts of the request: anything else could never match.
+fn names_only_parts(object: &Map<String, Value>, at: &str) -> Result<(), FilterError> {
+    for (key, value) in object {
+        let here = key_path(at, key);
+        match (key.as_str(), value) {
+            ("$or", Value::Array(alternatives)) => {
+                for (index, alternative) in alternatives.iter().enumerate() {
+                    if let Value::Object(alternative) = alternative {
+                        names_only_parts(alternative, &format!("{here}[{index}]"))?;
+                    }
+                }
+            }
+            // Filter::compile says what is wrong with the shape of `$or`.
+            ("$or", _) => {}
+            (part, _) if REQUEST_PARTS.contains(&part) => {}
+            _ => {
+                return Err(error(
+                    &here,
+                    "filters look at `method`, `path`, `query`, `headers` and `body` only",
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A `Value` parsed refusing repeated object keys.
@@ -154,6 +177,9 @@ mod tests {
         assert_eq!((e.path.as_str(), e.reason.contains("`body` only")), ("detail", true));
         let e = compile_for_request(&json!({"body.a": ["b"]})).unwrap_err();
         assert_eq!(e.path, "\"body.a\"");
+        let e = compile_for_request(&json!({"$or": [{"body": {"a": ["1"]}}, {"detail": {"b": ["2"]}}]})).unwrap_err();
+        assert_eq!(e.path, "\"$or\"[1].detail");
+        assert!(compile_for_request(&json!({"$or": [{"body": {"a": ["1"]}}, {"query": {"b": ["2"]}}]})).is_ok());
         let e = compile_for_request(&json!(["body"])).unwrap_err();
         assert_eq!(
             (e.path.as_str(), e.reason.as_str()),
