@@ -98,7 +98,10 @@ pub(crate) fn top_level_fields(body: &[u8], wanted: impl Fn(&str) -> bool) -> Op
         }
     }
 
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    // A JSON text is ASCII outside its strings, so a body that is not UTF-8 is not JSON. One pass
+    // over the whole body is cheaper than checking each string as it is read.
+    let text = std::str::from_utf8(body).ok()?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let fields = Fields(wanted).deserialize(&mut deserializer).ok()?;
     deserializer.end().ok()?;
     Some(Value::Object(fields))
