@@ -31,13 +31,25 @@ fn fold_char(c: char) -> impl DoubleEndedIterator<Item = char> {
     folded.into_iter().take(len)
 }
 
+/// ASCII folds to ASCII lower case, one byte for one byte (only non-ASCII characters such as
+/// U+212A KELVIN SIGN fold *into* ASCII), so an ASCII value needs no table look-ups.
+fn ascii_eq(text: &[u8], folded: &[u8]) -> bool {
+    text.len() == folded.len() && text.iter().zip(folded).all(|(t, f)| t.to_ascii_lowercase() == *f)
+}
+
 /// Whether `text` folds to `folded` (a pattern already folded with [`fold`]).
 pub(super) fn equals(text: &str, folded: &str) -> bool {
+    if text.is_ascii() {
+        return ascii_eq(text.as_bytes(), folded.as_bytes());
+    }
     text.chars().default_case_fold().eq(folded.chars())
 }
 
 /// Whether some prefix of `text` ending on a character boundary folds to `folded`.
 pub(super) fn starts_with(text: &str, folded: &str) -> bool {
+    if text.is_ascii() {
+        return text.len() >= folded.len() && ascii_eq(&text.as_bytes()[..folded.len()], folded.as_bytes());
+    }
     let mut want = folded.chars();
     if want.as_str().is_empty() {
         return true;
@@ -58,6 +70,10 @@ pub(super) fn starts_with(text: &str, folded: &str) -> bool {
 
 /// Whether some suffix of `text` starting on a character boundary folds to `folded`.
 pub(super) fn ends_with(text: &str, folded: &str) -> bool {
+    if text.is_ascii() {
+        return text.len() >= folded.len()
+            && ascii_eq(&text.as_bytes()[text.len() - folded.len()..], folded.as_bytes());
+    }
     let mut want = folded.chars();
     if want.as_str().is_empty() {
         return true;
@@ -177,6 +193,18 @@ mod tests {
         assert!(ends_with("x", ""));
         assert!(!starts_with("st", &fold("stra\u{df}e")));
         assert!(!ends_with("e", &fold("stra\u{df}e")));
+    }
+
+    proptest::proptest! {
+        /// The ASCII shortcut answers as the general folding does.
+        #[test]
+        fn ascii_values_fold_as_any_other(text in "[a-zA-Z.-]{0,6}", pattern in "[a-zA-Z.\u{212a}\u{17f}-]{0,4}") {
+            let folded = fold(&pattern);
+            let general = |t: &str| t.chars().default_case_fold().collect::<String>();
+            proptest::prop_assert_eq!(equals(&text, &folded), general(&text) == folded);
+            proptest::prop_assert_eq!(starts_with(&text, &folded), general(&text).starts_with(&folded));
+            proptest::prop_assert_eq!(ends_with(&text, &folded), general(&text).ends_with(&folded));
+        }
     }
 
     /// The operators as a pattern writes them, through `Filter`: the issue's `ῆ` / `Η͂`, `ﬁ`, `İ`
