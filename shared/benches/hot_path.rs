@@ -10,6 +10,10 @@
 //! - `github_nofilter`: the same route without a filter (the raw body travels, no JSON tree is cloned);
 //! - `stripe`: `Stripe-Signature` (`t=..,v1=..`), filter on the body's `type` by prefix;
 //! - `hmac_sha256`: the floor, one HMAC-SHA256 of the body with the same key.
+//!
+//! `filter_matches`: `Filter::matches` alone on a parsed GitHub-like event, for case-sensitive
+//! operators (exact, prefix, suffix, wildcard) and their ignore-case forms, to see that full case
+//! folding costs only the ignore-case operators.
 
 use std::hint::black_box;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -194,5 +198,47 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+fn bench_filter_matches(c: &mut Criterion) {
+    use shared::filter::Filter;
+    let event = serde_json::json!({
+        "method": "POST",
+        "headers": {"x-github-event": "push", "content-type": "application/json"},
+        "body": {
+            "ref": "refs/heads/main",
+            "repository": {"full_name": "acme/Strasse-App", "name": "Strasse-App"},
+            "commits": [{"id": "a1", "message": "one"}, {"id": "b2", "message": "two"}],
+        },
+    });
+    let cases = [
+        (
+            "exact",
+            serde_json::json!({"headers": {"x-github-event": ["push"]}, "body": {"ref": ["refs/heads/main"]}}),
+        ),
+        (
+            "prefix_suffix",
+            serde_json::json!({"body": {"ref": [{"prefix": "refs/heads/"}], "repository": {"name": [{"suffix": "-App"}]}}}),
+        ),
+        (
+            "wildcard",
+            serde_json::json!({"body": {"repository": {"full_name": [{"wildcard": "acme/*-App"}]}}}),
+        ),
+        (
+            "equals_ignore_case",
+            serde_json::json!({"body": {"repository": {"name": [{"equals-ignore-case": "STRASSE-APP"}]}}}),
+        ),
+        (
+            "prefix_suffix_ignore_case",
+            serde_json::json!({"body": {"ref": [{"prefix": {"equals-ignore-case": "REFS/HEADS/"}}], "repository": {"name": [{"suffix": {"equals-ignore-case": "SSE-APP"}}]}}}),
+        ),
+    ];
+    let mut group = c.benchmark_group("filter_matches");
+    for (name, pattern) in cases {
+        let filter = Filter::compile(&pattern).expect("bench pattern");
+        assert!(filter.matches(&event), "{name} must match");
+        group.bench_function(name, |b| b.iter(|| filter.matches(black_box(&event))));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_filter_matches);
 criterion_main!(benches);

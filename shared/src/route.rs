@@ -258,7 +258,7 @@ mod tests {
             r#"{"$or": [{"query": {"a": ["2"]}}, {"headers": {"x-github-event": [{"anything-but": "push"}]}}]}"#,
             r#"{"$or": [{"body": {"n": [{"numeric": [">", 5]}]}}, {"body": {"ref": ["refs/heads/dev"]}}]}"#,
         ];
-        let bodies: [&[u8]; 8] = [
+        let bodies: [&[u8]; 14] = [
             br#"{"ref":"refs/heads/main","big":[1,2,{"deep":"x"}],"repository":{"name":"app-1"}}"#,
             br#"{"ref":"refs/heads/dev","n":7,"ref.x":"y"}"#,
             br#"{"ref":"refs/heads/old","ref":"refs/heads/main"}"#,
@@ -267,6 +267,14 @@ mod tests {
             b"ref=refs%2Fheads%2Fmain&n=9",
             b"not json",
             br#"{"ref":"refs/heads/main"} trailing"#,
+            // Not JSON to a full parse, in a field no filter reads: invalid UTF-8, a lone
+            // surrogate escape, a number out of range, a form-looking body with invalid UTF-8.
+            b"{\"ref\":\"refs/heads/main\",\"big\":\"\xff\"}",
+            b"{\"ref\":\"refs/heads/main\",\"big\":[\"\xed\xa0\x80\"]}",
+            br#"{"ref":"refs/heads/main","big":"\ud800"}"#,
+            br#"{"ref":"refs/heads/main","big":{"\udc00":1}}"#,
+            br#"{"ref":"refs/heads/main","n":1e999}"#,
+            b"ref=refs%2Fheads%2Fmain&x=\xff",
         ];
         for pattern in filters {
             let filter = Filter::compile(&serde_json::from_str(pattern).unwrap()).unwrap();
@@ -283,6 +291,27 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// The issue's case: a body input mapping refuses as not JSON is not JSON to a filter either,
+    /// so it is not queued on the strength of the fields the filter happened to read.
+    #[test]
+    fn a_body_that_is_not_json_to_input_mapping_is_not_json_to_a_filter() {
+        let filter = Filter::compile(&serde_json::json!({"body": {"ref": ["refs/heads/main"]}})).unwrap();
+        let absent = Filter::compile(&serde_json::json!({"body": {"ref": [{"exists": false}]}})).unwrap();
+        let pointer = route("input = \"/ref\"").input;
+        for body in [
+            &b"{\"ref\":\"refs/heads/main\",\"note\":\"caf\xe9\"}"[..],
+            br#"{"ref":"refs/heads/main","note":"\ud83d"}"#,
+            br#"{"ref":"refs/heads/main","size":1e400}"#,
+        ] {
+            let (passes, absent, input) =
+                with_view(body, &[], |v| (v.passes(&filter), v.passes(&absent), v.input(&pointer)));
+            let shown = String::from_utf8_lossy(body);
+            assert_eq!(input, Err(InputError::BodyNotJson), "{shown}");
+            assert!(!passes, "{shown} passed a filter on a body field");
+            assert!(absent, "{shown}: a body that is not JSON has no `ref`");
         }
     }
 

@@ -6,7 +6,13 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Number, Value};
-use shared::filter::Filter;
+use shared::{
+    config::Config,
+    filter::Filter,
+    route::RequestView,
+    secret::SecretResolver,
+    verify::{Decision, SystemClock, Verifier, WebhookRequest},
+};
 
 // ---- generators ---------------------------------------------------------------------------------
 
@@ -285,6 +291,85 @@ fn reference_match(tokens: &[Token], text: &str) -> bool {
     row[text.len()]
 }
 
+/// A JSON event serialised, with now and then a string or number swapped for something only a
+/// full parse refuses (invalid UTF-8, a lone surrogate escape, a number out of range) and a byte
+/// overwritten, so that bodies a skipping parser would accept turn up often.
+fn body_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let poison = prop::sample::select(vec![
+        &b"\"\xff\""[..],
+        b"\"caf\xe9\"",
+        b"\"\xed\xa0\x80\"",
+        br#""\ud800""#,
+        br#""\udc00\ud800""#,
+        br#""\ud83d\ude00""#,
+        b"1e400",
+        b"-1e999",
+        b"\"ok\"",
+    ]);
+    let awkward = prop::sample::select(vec![0xffu8, 0xc3, 0xed, b'"', b'\\', b'u', 0x00]);
+    (
+        event(),
+        prop::collection::vec((any::<prop::sample::Index>(), poison), 0..3),
+        prop::collection::vec((any::<prop::sample::Index>(), awkward), 0..2),
+    )
+        .prop_map(|(mut event, poisons, bytes)| {
+            // A field the patterns below name, so that the filter often matches on the fast path.
+            if let Value::Object(fields) = &mut event {
+                fields.insert("a".into(), "x".into());
+            }
+            let mut body = serde_json::to_vec(&event).unwrap_or_default();
+            for (at, poison) in poisons {
+                // Replace a JSON string or number that follows a `:` (a field's value).
+                let colons: Vec<usize> = body
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b == b':')
+                    .map(|(i, _)| i)
+                    .collect();
+                if colons.is_empty() {
+                    continue;
+                }
+                let start = colons[at.index(colons.len())] + 1;
+                let end = match body.get(start) {
+                    Some(b'"') => body[start + 1..]
+                        .windows(2)
+                        .position(|w| w[1] == b'"' && w[0] != b'\\')
+                        .map_or(start + 1, |p| start + p + 3),
+                    Some(b) if b.is_ascii_digit() || *b == b'-' => {
+                        start
+                            + body[start..]
+                                .iter()
+                                .take_while(|b| b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'e' | b'E' | b'+'))
+                                .count()
+                    }
+                    _ => continue,
+                };
+                body.splice(start..end.min(body.len()), poison.iter().copied());
+            }
+            for (at, byte) in bytes {
+                let at = at.index(body.len().max(1));
+                if let Some(b) = body.get_mut(at) {
+                    *b = byte;
+                }
+            }
+            body
+        })
+}
+
+/// The route the equivalence property runs through: no verification, the real `RequestView`.
+fn none_verifier() -> (String, Verifier) {
+    let config = Config::from_toml("[[route]]\npath = \"/p\"\nverify = \"none\"\nalgorithm = \"a/b\"\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let route = &config.routes[0];
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let verifier = runtime
+        .block_on(Verifier::for_route(route, &SecretResolver::new(None)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    (route.path.clone(), verifier)
+}
+
 // ---- properties ---------------------------------------------------------------------------------
 
 proptest! {
@@ -395,5 +480,36 @@ proptest! {
                 reference
             ),
         }
+    }
+
+    /// The ingress's fast path (only the top-level fields the filter reads are built) decides
+    /// exactly as matching the whole request does, whose body is a full `serde_json` parse, also
+    /// on bodies that only a full parse refuses (invalid UTF-8, lone surrogates, numbers out of
+    /// range in fields the filter never reads).
+    #[test]
+    fn filter_fast_path_decides_as_a_full_parse(
+        pattern in prop_oneof![
+            1 => Just(json!({"a": ["x"]})),
+            1 => Just(json!({"a": [{"exists": false}]})),
+            1 => Just(json!({"a": [{"prefix": "x"}], "b": [{"exists": false}]})),
+            2 => valid_pattern(),
+        ],
+        body in body_bytes(),
+    ) {
+        let filter = compiles(json!({"body": pattern}));
+        let (path, verifier) = none_verifier();
+        let headers = http::HeaderMap::new();
+        let request = WebhookRequest { method: &http::Method::POST, headers: &headers, query: None, body: &body };
+        let Ok(Decision::Deliver(verified)) = verifier.verify(request, &SystemClock) else {
+            return Err(TestCaseError::fail("verify = none delivers every POST"));
+        };
+        // A fresh view each time: the body a view has parsed once is reused by `passes`.
+        let fast = RequestView::new(&verified, &path).passes(&filter);
+        let view = RequestView::new(&verified, &path);
+        let whole = filter.matches(&view.filter_event());
+        prop_assert_eq!(fast, whole, "{:?}", String::from_utf8_lossy(&body));
+        // And the whole request's body is what a full parse makes of it.
+        let parsed = serde_json::from_slice::<Value>(&body).ok();
+        prop_assert_eq!(view.filter_event().get("body").cloned(), parsed);
     }
 }

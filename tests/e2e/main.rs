@@ -8,6 +8,7 @@ mod batch;
 mod callbacks;
 mod config_errors;
 mod edges;
+mod filters;
 mod outage;
 mod providers;
 mod redrive;

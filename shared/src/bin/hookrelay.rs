@@ -3,20 +3,42 @@
 //!   cold start, and prints what it routes where. Secrets are not resolved (no AWS access needed).
 //! - `hookrelay redrive <dlq-url> <queue-url>` moves dead-lettered jobs back, unchanged, once their
 //!   cause is fixed (standard AWS environment: region, credentials, `AWS_ENDPOINT_URL`).
+//! - `hookrelay test-filter --pattern <json|file> --event <json|file>` tries a route filter on a
+//!   request with the ingress's own matcher: prints `match` (exit 0) or `no match: <the first field
+//!   that failed>` (exit 1); a pattern or event it cannot use is exit 2, with the reason.
 
 use std::process::ExitCode;
 
 use shared::config::{Config, InputMapping, Mode, S3Input};
 
-const USAGE: &str = "usage: hookrelay check-config <config.toml>\n       hookrelay redrive <dlq-url> <queue-url>";
+const USAGE: &str = "usage: hookrelay check-config <config.toml>\n       hookrelay redrive <dlq-url> <queue-url>\n       hookrelay test-filter --pattern <json|file> --event <json|file>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["check-config", path] => check_config(path),
         ["redrive", from, to] => redrive(from, to),
+        ["test-filter", "--pattern", pattern, "--event", event]
+        | ["test-filter", "--event", event, "--pattern", pattern] => test_filter(pattern, event),
         _ => {
             eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn test_filter(pattern: &str, event: &str) -> ExitCode {
+    match shared::filter::test_filter(pattern, event) {
+        Ok(explanation @ shared::filter::Explanation::Match) => {
+            println!("{explanation}");
+            ExitCode::SUCCESS
+        }
+        Ok(explanation) => {
+            println!("{explanation}");
+            ExitCode::from(1)
+        }
+        Err(bad) => {
+            eprintln!("{bad}");
             ExitCode::from(2)
         }
     }

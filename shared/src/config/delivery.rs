@@ -6,7 +6,10 @@ use std::{collections::BTreeMap, time::Duration};
 use serde::Deserialize;
 
 use super::{has_credentials, header_name, AlgorithmPath, ConfigError};
-use crate::{filter::Filter, secret::SecretRef};
+use crate::{
+    filter::{json_pattern, Filter},
+    secret::SecretRef,
+};
 
 /// The implicit target built from `[downstream]`.
 pub const DOWNSTREAM: &str = "downstream";
@@ -214,24 +217,23 @@ pub(super) fn input(key: &str, raw: Option<RawInput>) -> Result<InputMapping, Co
     }
 }
 
+/// `filter` as a TOML table or as a JSON string (an EventBridge pattern as copied from AWS, the
+/// only way to write `null`); both go through the same checks, with the same error keys.
 pub(super) fn filter(key: &str, raw: Option<toml::Value>) -> Result<Option<Filter>, ConfigError> {
     let Some(raw) = raw else { return Ok(None) };
-    let pattern = serde_json::to_value(raw).map_err(|e| ConfigError::new(key, e))?;
-    let object = pattern
-        .as_object()
-        .ok_or_else(|| ConfigError::new(key, "must be a table"))?;
-    if let Some(field) = object
-        .keys()
-        .find(|k| !["method", "path", "query", "headers", "body", "$or"].contains(&k.as_str()))
-    {
-        return Err(ConfigError::new(
-            format!("{key}.{field}"),
-            "filters look at `method`, `path`, `query`, `headers` and `body` only",
-        ));
-    }
-    Filter::compile(&pattern)
-        .map(Some)
-        .map_err(|e| ConfigError::new(format!("{key}.{}", e.path).trim_end_matches('.'), e.reason))
+    let at = |e: crate::filter::FilterError| {
+        let key = if e.path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{key}.{}", e.path)
+        };
+        ConfigError::new(key, e.reason)
+    };
+    let pattern = match raw {
+        toml::Value::String(text) => json_pattern::parse(&text).map_err(at)?,
+        table => serde_json::to_value(table).map_err(|e| ConfigError::new(key, e))?,
+    };
+    json_pattern::compile_for_request(&pattern).map(Some).map_err(at)
 }
 
 /// Resolves `target` + `algorithm` + `options` into a [`TargetRef`], checking the target exists
