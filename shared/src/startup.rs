@@ -3,6 +3,8 @@
 
 use std::fmt::Display;
 
+use crate::config::{Config, ConfigError, ConfigSource, S3Object, CONFIG_FILE_ENV, MAX_CONFIG_BYTES};
+
 /// Logging that follows Lambda's controls, as `lambda_runtime::tracing::init_default_subscriber`
 /// does: JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`, no timestamps (CloudWatch adds them), the level
 /// from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO. `RUST_LOG` takes `target=level`
@@ -42,12 +44,65 @@ fn log_filter(lambda_level: Option<&str>, rust_log: Option<&str>) -> tracing_sub
 }
 
 /// The SDK config from the standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials),
-/// over hookrelay's HTTP client ([`crate::sdk_http`]).
+/// over hookrelay's HTTP client ([`crate::sdk_http`]). Loaded once per process: a config read
+/// from S3 and the function's own clients share it (and its connection pool).
 pub async fn aws_sdk_config() -> Result<aws_config::SdkConfig, crate::config::ConfigError> {
-    Ok(aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(crate::sdk_http::http_client()?)
-        .load()
-        .await)
+    static SDK_CONFIG: tokio::sync::OnceCell<aws_config::SdkConfig> = tokio::sync::OnceCell::const_new();
+    SDK_CONFIG
+        .get_or_try_init(|| async {
+            Ok(aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .http_client(crate::sdk_http::http_client()?)
+                .load()
+                .await)
+        })
+        .await
+        .cloned()
+}
+
+/// The config, from the one source the environment names ([`ConfigSource`]): `HOOKRELAY_CONFIG`,
+/// or `HOOKRELAY_CONFIG_FILE` as a packaged file or an `s3://` object (read here, once).
+pub async fn load_config() -> Result<Config, ConfigError> {
+    let source = ConfigSource::from_env()?;
+    let text = match (&source, source.read_local()) {
+        (_, Some(text)) => text?,
+        (ConfigSource::S3(object), None) => read_s3_object(object).await?,
+        (_, None) => return Err(ConfigError::new(source.variable(), "cannot be read")),
+    };
+    source.parse(&text)
+}
+
+async fn read_s3_object(object: &S3Object) -> Result<String, ConfigError> {
+    let refuse = |why: String| ConfigError::new(CONFIG_FILE_ENV, format!("cannot read {object}: {why}"));
+    let sdk_config = aws_sdk_config().await?;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk_config)
+            .timeout_config(bounded_timeouts())
+            // Emulators behind `AWS_ENDPOINT_URL` (moto, LocalStack) serve buckets by path;
+            // AWS itself gets the virtual-hosted style it recommends.
+            .force_path_style(sdk_config.endpoint_url().is_some())
+            .build(),
+    );
+    let output = s3
+        .get_object()
+        .bucket(&object.bucket)
+        .key(&object.key)
+        .set_version_id(object.version_id.clone())
+        .send()
+        .await
+        .map_err(|e| refuse(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+    if output
+        .content_length()
+        .is_some_and(|length| length > MAX_CONFIG_BYTES as i64)
+    {
+        return Err(refuse(format!("larger than {MAX_CONFIG_BYTES} bytes")));
+    }
+    let bytes = output
+        .body
+        .collect()
+        .await
+        .map_err(|e| refuse(e.to_string()))?
+        .into_bytes();
+    String::from_utf8(bytes.to_vec()).map_err(|_| refuse("not UTF-8 text".into()))
 }
 
 /// Bounded timeouts for calls a webhook sender waits on: a stalled queue or table must become a

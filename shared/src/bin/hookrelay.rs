@@ -1,6 +1,8 @@
 //! The `hookrelay` operator CLI:
 //! - `hookrelay check-config <file>` validates a config offline, exactly as the functions do at
-//!   cold start, and prints what it routes where. Secrets are not resolved (no AWS access needed).
+//!   cold start, and prints what it routes where, and a warning where de-duplication is off (as
+//!   the ingress would log it with this environment's `HOOKRELAY_DEDUP_TABLE` and
+//!   `HOOKRELAY_QUEUE_URL`). Secrets are not resolved (no AWS access needed).
 //! - `hookrelay redrive <dlq-url> <queue-url>` moves dead-lettered jobs back, unchanged, once their
 //!   cause is fixed (standard AWS environment: region, credentials, `AWS_ENDPOINT_URL`).
 
@@ -63,6 +65,15 @@ fn check_config(path: &str) -> ExitCode {
     match Config::from_toml(&text) {
         Ok(config) => {
             print!("{}", describe(&config));
+            // The same decision the ingress logs at cold start, from this environment: run
+            // check-config with the ingress's `HOOKRELAY_DEDUP_TABLE` / `HOOKRELAY_QUEUE_URL`.
+            let set = |name| std::env::var(name).ok().filter(|value| !value.is_empty());
+            let fifo = set(shared::queue::QUEUE_URL_ENV).is_some_and(|url| url.ends_with(".fifo"));
+            let ledger = set(shared::dedup::DEDUP_TABLE_ENV).is_some();
+            let unprotected = shared::dedup::routes_without_dedup(&config, fifo, ledger);
+            if let Some(warning) = shared::dedup::dedup_off_warning(&unprotected) {
+                println!("\nwarning: {warning}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
