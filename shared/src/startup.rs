@@ -44,29 +44,21 @@ fn log_filter(lambda_level: Option<&str>, rust_log: Option<&str>) -> tracing_sub
 }
 
 /// The SDK config from the standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials),
-/// over hookrelay's HTTP client ([`crate::sdk_http`]). Loaded once per process: a config read
-/// from S3 and the function's own clients share it (and its connection pool).
+/// over hookrelay's HTTP client ([`crate::sdk_http`]).
 pub async fn aws_sdk_config() -> Result<aws_config::SdkConfig, crate::config::ConfigError> {
-    static SDK_CONFIG: tokio::sync::OnceCell<aws_config::SdkConfig> = tokio::sync::OnceCell::const_new();
-    SDK_CONFIG
-        .get_or_try_init(|| async {
-            Ok(aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .http_client(crate::sdk_http::http_client()?)
-                .load()
-                .await)
-        })
-        .await
-        .cloned()
+    Ok(aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(crate::sdk_http::http_client()?)
+        .load()
+        .await)
 }
 
 /// The config, from the one source the environment names ([`ConfigSource`]): `HOOKRELAY_CONFIG`,
 /// or `HOOKRELAY_CONFIG_FILE` as a packaged file or an `s3://` object (read here, once).
 pub async fn load_config() -> Result<Config, ConfigError> {
     let source = ConfigSource::from_env()?;
-    let text = match (&source, source.read_local()) {
-        (_, Some(text)) => text?,
-        (ConfigSource::S3(object), None) => read_s3_object(object).await?,
-        (_, None) => return Err(ConfigError::new(source.variable(), "cannot be read")),
+    let text = match &source {
+        ConfigSource::S3(object) => read_s3_object(object).await?,
+        local => local.read_local()?,
     };
     source.parse(&text)
 }
@@ -76,6 +68,7 @@ async fn read_s3_object(object: &S3Object) -> Result<String, ConfigError> {
     let sdk_config = aws_sdk_config().await?;
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&sdk_config)
+            // Lambda gives the whole init 10 s: a stalled read must fail it with this message.
             .timeout_config(bounded_timeouts())
             // Emulators behind `AWS_ENDPOINT_URL` (moto, LocalStack) serve buckets by path;
             // AWS itself gets the virtual-hosted style it recommends.

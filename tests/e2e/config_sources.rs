@@ -441,6 +441,38 @@ fn the_template_keeps_every_environment_under_4_kb() {
         assert!(size(env) < LAMBDA_ENV_LIMIT, "{function}: {} bytes", size(env));
     }
 
+    // Least privilege: each role may read that one object (any version), nothing else in S3.
+    let s3_policy = |evaluator: &Evaluator<'_>, function: &str| -> Option<(Value, String)> {
+        let policies = template["Resources"][function]["Properties"]["Policies"].as_array()?;
+        let conditional = policies.iter().find_map(|p| {
+            let branches = p.get("Fn::If")?.as_array()?;
+            (branches[0] == "UseS3Config").then(|| branches.clone())
+        })?;
+        let statement = conditional[1]["Statement"][0].clone();
+        let resource = evaluator.string(&statement["Resource"]);
+        assert_eq!(conditional[2], json!({"Ref": "AWS::NoValue"}), "{function}");
+        Some((statement["Action"].clone(), resource))
+    };
+    let evaluator = with(&[(
+        "HookrelayConfigS3Uri",
+        "s3://my-config/hookrelay/prod.toml?versionId=v7",
+    )]);
+    for function in s3.keys() {
+        let (actions, resource) =
+            s3_policy(&evaluator, function).unwrap_or_else(|| panic!("{function} may not read the config object"));
+        assert_eq!(actions, json!(["s3:GetObject", "s3:GetObjectVersion"]), "{function}");
+        assert_eq!(
+            resource, "arn:aws-us-gov:s3:::my-config/hookrelay/prod.toml",
+            "{function}"
+        );
+        let unset = s3_policy(&with(&[]), function).map(|(_, resource)| resource);
+        assert_eq!(
+            unset.as_deref(),
+            Some("arn:aws-us-gov:s3:::"),
+            "{function}: the unused branch evaluates"
+        );
+    }
+
     // The built-in config, at the longest values its parameters allow.
     let builtin = with(&[
         ("WebhookSecretName", &"w".repeat(512)),

@@ -108,12 +108,16 @@ impl ConfigSource {
         }
     }
 
-    /// The text of a source that needs no AWS call; `None` for S3.
-    pub fn read_local(&self) -> Option<Result<String, ConfigError>> {
+    /// The text of a source that needs no AWS call (an S3 object is read by
+    /// `crate::startup::load_config`).
+    pub fn read_local(&self) -> Result<String, ConfigError> {
         match self {
-            ConfigSource::Text(text) => Some(Ok(text.clone())),
-            ConfigSource::File(path) => Some(read_file(path)),
-            ConfigSource::S3(_) => None,
+            ConfigSource::Text(text) => Ok(text.clone()),
+            ConfigSource::File(path) => read_file(path),
+            ConfigSource::S3(object) => Err(ConfigError::new(
+                CONFIG_FILE_ENV,
+                format!("{object} is read with the AWS SDK, at cold start"),
+            )),
         }
     }
 
@@ -259,7 +263,6 @@ mod tests {
     fn a_missing_file_names_the_variable_and_the_path() {
         let e = ConfigSource::File("/nonexistent/hookrelay.toml".into())
             .read_local()
-            .unwrap()
             .unwrap_err();
         assert_eq!(e.key, CONFIG_FILE_ENV);
         assert!(e.reason.contains("/nonexistent/hookrelay.toml"), "{e}");
