@@ -55,8 +55,12 @@ pub async fn aws_sdk_config() -> Result<aws_config::SdkConfig, crate::config::Co
 /// The config, from the one source the environment names ([`ConfigSource`]): `HOOKRELAY_CONFIG`,
 /// or `HOOKRELAY_CONFIG_FILE` as a packaged file or an `s3://` object (read here, once).
 pub async fn load_config() -> Result<Config, ConfigError> {
-    let source = ConfigSource::from_env()?;
-    let text = match &source {
+    load_config_from(&ConfigSource::from_env()?).await
+}
+
+/// The config from `source`, read and checked exactly as at cold start (`hookrelay check-config`).
+pub async fn load_config_from(source: &ConfigSource) -> Result<Config, ConfigError> {
+    let text = match source {
         ConfigSource::S3(object) => read_s3_object(object).await?,
         local => local.read_local()?,
     };

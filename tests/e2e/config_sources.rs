@@ -189,6 +189,21 @@ async fn a_30_route_config_is_read_from_s3_at_cold_start() {
     assert_the_last_route_serves(&moto, &env["HOOKRELAY_QUEUE_URL"], &functions).await;
     functions.stop().await;
 
+    // `hookrelay check-config` reads the same object before a deploy points at it.
+    let check = std::process::Command::new(binary("hookrelay"))
+        .arg("check-config")
+        .arg(&s3_env["HOOKRELAY_CONFIG_FILE"])
+        .envs(FunctionConfig::new("hookrelay", binary("hookrelay")).env)
+        .env("AWS_ENDPOINT_URL", moto.endpoint_url())
+        .output()
+        .expect("run hookrelay check-config");
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        check.status.success() && stdout.contains(&format!("{ROUTES} route(s)")) && stdout.contains(LAST_ROUTE),
+        "{stdout}{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+
     // The latest version (broken) and a missing object both fail the init, naming the source.
     for (reference, named) in [
         (format!("s3://{bucket}/prod/hookrelay.toml"), "`worker`"),
