@@ -31,11 +31,11 @@ pub(crate) async fn start_failing_with(function: &str, config: &str, extra_env: 
     .await
 }
 
-/// A function with the environment these tests share, and no config source yet.
+/// A function with the environment these tests share, and no config source yet (and no
+/// `HOOKRELAY_DLQ_URL`: worker_faults checks the worker refuses to start without one).
 pub(crate) fn base_config(function: &str) -> FunctionConfig {
     FunctionConfig::new(function, binary(function))
         .env("HOOKRELAY_QUEUE_URL", format!("{NOWHERE}/123456789012/hookrelay-jobs"))
-        .env("HOOKRELAY_DLQ_URL", format!("{NOWHERE}/123456789012/hookrelay-dlq"))
         .env("AWS_ENDPOINT_URL", NOWHERE)
         .env("GITHUB_WEBHOOK_SECRET", "unused")
         .env("ALGO_API_KEY", "unused")
@@ -292,7 +292,9 @@ async fn a_queue_url_that_is_not_one_fails_the_init() {
         ("worker", "HOOKRELAY_QUEUE_URL"),
         ("worker", "HOOKRELAY_DLQ_URL"),
     ] {
-        let f = start_failing_with(function, GOOD, &[(variable, "not a url")]).await;
+        let dlq = format!("{NOWHERE}/123456789012/hookrelay-dlq");
+        let env = [("HOOKRELAY_DLQ_URL", dlq.as_str()), (variable, "not a url")];
+        let f = start_failing_with(function, GOOD, &env).await;
         assert_names_key(&f, function, variable);
     }
 }
