@@ -3,7 +3,7 @@
 
 use std::fmt::Display;
 
-use crate::config::{Config, ConfigError, ConfigSource, S3Object, CONFIG_FILE_ENV, MAX_CONFIG_BYTES};
+use crate::config::{Config, ConfigError, ConfigSource};
 
 /// Logging that follows Lambda's controls, as `lambda_runtime::tracing::init_default_subscriber`
 /// does: JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`, no timestamps (CloudWatch adds them), the level
@@ -61,45 +61,10 @@ pub async fn load_config() -> Result<Config, ConfigError> {
 /// The config from `source`, read and checked exactly as at cold start (`hookrelay check-config`).
 pub async fn load_config_from(source: &ConfigSource) -> Result<Config, ConfigError> {
     let text = match source {
-        ConfigSource::S3(object) => read_s3_object(object).await?,
+        ConfigSource::S3(object) => crate::config::s3_source::read(object, &aws_sdk_config().await?).await?,
         local => local.read_local()?,
     };
     source.parse(&text)
-}
-
-async fn read_s3_object(object: &S3Object) -> Result<String, ConfigError> {
-    let refuse = |why: String| ConfigError::new(CONFIG_FILE_ENV, format!("cannot read {object}: {why}"));
-    let sdk_config = aws_sdk_config().await?;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk_config)
-            // Lambda gives the whole init 10 s: a stalled read must fail it with this message.
-            .timeout_config(bounded_timeouts())
-            // Emulators behind `AWS_ENDPOINT_URL` (moto, LocalStack) serve buckets by path;
-            // AWS itself gets the virtual-hosted style it recommends.
-            .force_path_style(sdk_config.endpoint_url().is_some())
-            .build(),
-    );
-    let output = s3
-        .get_object()
-        .bucket(&object.bucket)
-        .key(&object.key)
-        .set_version_id(object.version_id.clone())
-        .send()
-        .await
-        .map_err(|e| refuse(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
-    if output
-        .content_length()
-        .is_some_and(|length| length > MAX_CONFIG_BYTES as i64)
-    {
-        return Err(refuse(format!("larger than {MAX_CONFIG_BYTES} bytes")));
-    }
-    let bytes = output
-        .body
-        .collect()
-        .await
-        .map_err(|e| refuse(e.to_string()))?
-        .into_bytes();
-    String::from_utf8(bytes.to_vec()).map_err(|_| refuse("not UTF-8 text".into()))
 }
 
 /// Bounded timeouts for calls a webhook sender waits on: a stalled queue or table must become a

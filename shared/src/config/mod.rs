@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::secret::SecretRef;
 
 mod delivery;
+pub mod s3_source;
 mod source;
 mod syntax;
 

@@ -172,6 +172,10 @@ impl S3Object {
         if key.is_empty() {
             return Err(refuse("has no key"));
         }
+        // A URL would resolve them away: the object read would not be the one named.
+        if key.split('/').any(|segment| segment == "." || segment == "..") {
+            return Err(refuse("has a `.` or `..` path segment in its key"));
+        }
         Ok(S3Object {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
@@ -253,6 +257,8 @@ mod tests {
             "s3://Bucket/k",
             "s3://b/k",
             "s3://bucket/k?versionId=",
+            "s3://bucket/a/../k",
+            "s3://bucket/./k",
         ] {
             let e = source(None, Some(bad)).unwrap_err();
             assert_eq!(e.key, CONFIG_FILE_ENV, "{bad}");

@@ -356,6 +356,17 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever the text, an error and never a panic (the locator slices by the parser's
+        /// byte offsets, with multi-byte characters around).
+        #[test]
+        fn any_text_gives_an_error_or_a_config(
+            text in "([\\[\\]{}=.,\"'#\\\\ \t\n]|[a-z_]{1,8}|\u{e9}|\u{1F600}|route|worker|hmac|ingress|1){0,40}"
+        ) {
+            let _ = super::super::Config::from_toml(&text);
+        }
+    }
+
     #[test]
     fn the_line_is_counted_from_one() {
         let text = "[worker]\n\nconcurrency = \"ten\"";
