@@ -48,11 +48,13 @@ lint-template: venv
 	$(SAM) validate --lint --region $(SAM_REGION) --template-file $(TEMPLATE)
 
 # Deployable zips: $(LAMBDA_DIR)/<name>/bootstrap.zip for each of $(LAMBDA_BINS) (there even when
-# CARGO_TARGET_DIR points elsewhere).
+# CARGO_TARGET_DIR points elsewhere). `INCLUDE=hookrelay.toml` packages files next to `bootstrap`
+# (/var/task), e.g. a config of any size for HOOKRELAY_CONFIG_FILE (docs/deploy.md, section 3).
 LAMBDA_DIR := target/lambda
+INCLUDE ?=
 build: deploy-tools
 	PATH="$(DEPLOY_PATH)" $(CARGO) lambda build --release --output-format zip $(CARGO_LAMBDA_ARCH) \
-		--lambda-dir $(LAMBDA_DIR) $(addprefix --bin ,$(LAMBDA_BINS))
+		--lambda-dir $(LAMBDA_DIR) $(addprefix --bin ,$(LAMBDA_BINS)) $(addprefix --include ,$(INCLUDE))
 	@for bin in $(LAMBDA_BINS); do ls -l $(LAMBDA_DIR)/$$bin/bootstrap.zip || exit 1; done
 
 # Convenience, needs AWS credentials: SAM builds the same binaries (CargoLambda.toml applies) and

@@ -13,7 +13,65 @@ use std::{
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::config::{Config, SchemeKind};
+
 pub const DEDUP_TABLE_ENV: &str = "HOOKRELAY_DEDUP_TABLE";
+
+/// The routes whose provider retries would be dropped by de-duplication, but are not: the route
+/// remembers delivery ids (`dedup_window_secs` is not 0) and its scheme sends one, yet nothing
+/// remembers them (a standard queue and no ledger). Empty when de-duplication works.
+pub fn routes_without_dedup(config: &Config, queue_is_fifo: bool, has_ledger: bool) -> Vec<&str> {
+    if queue_is_fifo || has_ledger {
+        return Vec::new();
+    }
+    config
+        .routes
+        .iter()
+        .filter(|route| !route.dedup_window.is_zero() && sends_delivery_id(route.verify.scheme))
+        .map(|route| route.path.as_str())
+        .collect()
+}
+
+/// What to tell the user about [`routes_without_dedup`], or `None` when there is nothing to say.
+pub fn dedup_off_warning(routes: &[&str]) -> Option<String> {
+    if routes.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "de-duplication is off for {} route(s) ({}): on a standard queue without `{DEDUP_TABLE_ENV}`, a provider's \
+         retry of a delivery is queued again; set `{DEDUP_TABLE_ENV}` to a DynamoDB table (template.yaml creates \
+         one), use a FIFO queue, or set `dedup_window_secs = 0` on the route to say so",
+        routes.len(),
+        routes.join(", ")
+    ))
+}
+
+/// Logs the [`dedup_off_warning`] once, at cold start.
+pub fn warn_if_off(config: &Config, queue_is_fifo: bool, has_ledger: bool) {
+    if let Some(warning) = dedup_off_warning(&routes_without_dedup(config, queue_is_fifo, has_ledger)) {
+        tracing::warn!("{warning}");
+    }
+}
+
+/// Whether the scheme gives each delivery an id (the `delivery_id` of its `crate::verify`
+/// module): only those deliveries can be recognised when they come again.
+fn sends_delivery_id(scheme: SchemeKind) -> bool {
+    match scheme {
+        SchemeKind::GitHub
+        | SchemeKind::Stripe
+        | SchemeKind::Slack
+        | SchemeKind::StandardWebhooks
+        | SchemeKind::Shopify
+        | SchemeKind::Zoom
+        | SchemeKind::Twilio => true,
+        SchemeKind::Meta
+        | SchemeKind::Cal
+        | SchemeKind::Hmac
+        | SchemeKind::Token
+        | SchemeKind::Basic
+        | SchemeKind::None => false,
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("de-duplication ledger unavailable: {0}")]
@@ -144,6 +202,46 @@ pub mod memory {
 #[cfg(test)]
 mod tests {
     use super::{memory::MemoryLedger, *};
+    use crate::config::Config;
+
+    #[test]
+    fn the_routes_left_without_dedup() {
+        let config = Config::from_toml(
+            r#"
+            [[route]]
+            path = "/gh"
+            verify = "github"
+            secrets = ["env:S"]
+            algorithm = "a/b"
+            [[route]]
+            path = "/gh-no-window"
+            verify = "github"
+            secrets = ["env:S"]
+            algorithm = "a/b"
+            dedup_window_secs = 0
+            [[route]]
+            path = "/token"
+            verify = "token"
+            secrets = ["env:S"]
+            algorithm = "a/b"
+            [[route]]
+            path = "/svix"
+            verify = "svix"
+            secrets = ["env:S"]
+            algorithm = "a/b"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(routes_without_dedup(&config, false, false), ["/gh", "/svix"]);
+        assert!(routes_without_dedup(&config, true, false).is_empty());
+        assert!(routes_without_dedup(&config, false, true).is_empty());
+        let warning = dedup_off_warning(&routes_without_dedup(&config, false, false)).unwrap();
+        assert!(
+            warning.contains("/gh, /svix") && warning.contains(DEDUP_TABLE_ENV),
+            "{warning}"
+        );
+        assert_eq!(dedup_off_warning(&[]), None);
+    }
 
     #[tokio::test]
     async fn entries_expire() {

@@ -2,9 +2,64 @@
 
 use std::future::Future;
 
-use crate::{config::SQS_MAX_MESSAGE_BYTES, envelope::Envelope};
+use crate::{
+    config::{ConfigError, SQS_MAX_MESSAGE_BYTES},
+    envelope::Envelope,
+};
 
 pub const QUEUE_URL_ENV: &str = "HOOKRELAY_QUEUE_URL";
+
+/// The queue URL in the environment variable `name` (required), checked at cold start: a typo
+/// would otherwise fail every webhook later with a 503.
+pub fn queue_url_from_env(name: &str) -> Result<String, ConfigError> {
+    optional_queue_url_from_env(name)?.ok_or_else(|| ConfigError::new(name, "environment variable is not set"))
+}
+
+/// [`queue_url_from_env`] for a queue that may be left unset (or empty).
+pub fn optional_queue_url_from_env(name: &str) -> Result<Option<String>, ConfigError> {
+    match std::env::var(name) {
+        Ok(url) if url.is_empty() => Ok(None),
+        Ok(url) => check_queue_url(name, &url).map(|()| Some(url)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::new(name, "is not valid UTF-8")),
+    }
+}
+
+/// An SQS queue URL: `http(s)://<host>/<account id>/<queue name>`, as `GetQueueUrl` returns it
+/// (and as emulators such as moto shape theirs).
+pub fn check_queue_url(name: &str, url: &str) -> Result<(), ConfigError> {
+    let parsed = reqwest::Url::parse(url).ok();
+    let segments: Option<Vec<&str>> = parsed.as_ref().and_then(|u| u.path_segments()).map(Iterator::collect);
+    let well_formed = parsed.as_ref().is_some_and(|u| {
+        matches!(u.scheme(), "http" | "https")
+            && u.host().is_some()
+            && u.username().is_empty()
+            && u.password().is_none()
+            && u.query().is_none()
+            && u.fragment().is_none()
+    }) && matches!(segments.as_deref(), Some([account, queue]) if is_account_id(account) && is_queue_name(queue));
+    match well_formed {
+        true => Ok(()),
+        false => Err(ConfigError::new(
+            name,
+            "must be an SQS queue URL, `https://sqs.<region>.amazonaws.com/<account id>/<queue name>`",
+        )),
+    }
+}
+
+fn is_account_id(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// SQS queue names: up to 80 letters, digits, `-` and `_`, a FIFO queue's ending in `.fifo`.
+fn is_queue_name(name: &str) -> bool {
+    let stem = name.strip_suffix(".fifo").unwrap_or(name);
+    name.len() <= 80
+        && !stem.is_empty()
+        && stem
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
@@ -128,6 +183,34 @@ pub mod memory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn queue_urls_are_checked() {
+        for good in [
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/hookrelay-jobs",
+            "https://sqs.us-east-1.amazonaws.com/123456789012/jobs.fifo",
+            "http://127.0.0.1:5000/123456789012/hookrelay_jobs",
+        ] {
+            assert_eq!(check_queue_url(QUEUE_URL_ENV, good), Ok(()), "{good}");
+        }
+        for bad in [
+            "not a url",
+            "sqs.eu-west-1.amazonaws.com/123456789012/jobs",
+            "ftp://sqs.eu-west-1.amazonaws.com/123456789012/jobs",
+            "https://sqs.eu-west-1.amazonaws.com/jobs",
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/",
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs/more",
+            "https://sqs.eu-west-1.amazonaws.com/acct/jobs",
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs?x=1",
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/a%20b",
+            "https://u:p@sqs.eu-west-1.amazonaws.com/123456789012/jobs",
+        ] {
+            let e = check_queue_url(QUEUE_URL_ENV, bad).unwrap_err();
+            assert_eq!(e.key, QUEUE_URL_ENV, "{bad}");
+        }
+        let long = format!("https://sqs.eu-west-1.amazonaws.com/1/{}", "q".repeat(81));
+        assert!(check_queue_url(QUEUE_URL_ENV, &long).is_err());
+    }
 
     #[test]
     fn derived_ids_are_stable_and_fit_sqs() {

@@ -3,6 +3,8 @@
 
 use std::fmt::Display;
 
+use crate::config::{Config, ConfigError, ConfigSource};
+
 /// Logging that follows Lambda's controls, as `lambda_runtime::tracing::init_default_subscriber`
 /// does: JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`, no timestamps (CloudWatch adds them), the level
 /// from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO. `RUST_LOG` takes `target=level`
@@ -48,6 +50,21 @@ pub async fn aws_sdk_config() -> Result<aws_config::SdkConfig, crate::config::Co
         .http_client(crate::sdk_http::http_client()?)
         .load()
         .await)
+}
+
+/// The config, from the one source the environment names ([`ConfigSource`]): `HOOKRELAY_CONFIG`,
+/// or `HOOKRELAY_CONFIG_FILE` as a packaged file or an `s3://` object (read here, once).
+pub async fn load_config() -> Result<Config, ConfigError> {
+    load_config_from(&ConfigSource::from_env()?).await
+}
+
+/// The config from `source`, read and checked exactly as at cold start (`hookrelay check-config`).
+pub async fn load_config_from(source: &ConfigSource) -> Result<Config, ConfigError> {
+    let text = match source {
+        ConfigSource::S3(object) => crate::config::s3_source::read(object, &aws_sdk_config().await?).await?,
+        local => local.read_local()?,
+    };
+    source.parse(&text)
 }
 
 /// Bounded timeouts for calls a webhook sender waits on: a stalled queue or table must become a

@@ -7,6 +7,7 @@
 mod batch;
 mod callbacks;
 mod config_errors;
+mod config_sources;
 mod edges;
 mod filters;
 mod outage;

@@ -472,6 +472,37 @@ impl Moto {
             .unwrap_or_else(|e| panic!("PutBucketNotificationConfiguration {bucket}: {}", aws_err(&e)));
     }
 
+    /// Turn on versioning of `bucket` (every put then returns a version id).
+    pub async fn enable_versioning(&self, bucket: &str) {
+        use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+        let versioning = VersioningConfiguration::builder()
+            .status(BucketVersioningStatus::Enabled)
+            .build();
+        self.s3
+            .put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(versioning)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutBucketVersioning {bucket}: {}", aws_err(&e)));
+    }
+
+    /// Put an object into a versioned bucket ([`Self::enable_versioning`]); returns its version id.
+    pub async fn put_object_version(&self, bucket: &str, key: &str, body: impl Into<Vec<u8>>) -> String {
+        let out = self
+            .s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(body.into()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutObject {bucket}/{key}: {}", aws_err(&e)));
+        out.version_id()
+            .unwrap_or_else(|| panic!("PutObject {bucket}/{key}: no version id (is versioning on?)"))
+            .to_owned()
+    }
+
     pub async fn put_object(&self, bucket: &str, key: &str, body: impl Into<Vec<u8>>) {
         self.s3
             .put_object()

@@ -4,7 +4,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use shared::{
     callback::Callbacks,
-    config::{Config, ConfigError},
+    config::ConfigError,
     queue::QUEUE_URL_ENV,
     retry::{Class, RetryPolicy},
     secret::SecretResolver,
@@ -39,7 +39,7 @@ async fn main() -> Result<(), Error> {
 }
 
 async fn init() -> Result<Worker<Targets, Callbacks, SqsActions>, ConfigError> {
-    let config = Config::from_env()?;
+    let config = startup::load_config().await?;
     // One SDK config for the SQS client and any `secretsmanager:` secret.
     let sdk_config = startup::aws_sdk_config().await?;
     let resolver = SecretResolver::new(Some(sdk_config.clone()));
@@ -55,10 +55,10 @@ async fn init() -> Result<Worker<Targets, Callbacks, SqsActions>, ConfigError> {
     }
     // Each route's callback secret, checked here: a bad key fails the cold start, not a job.
     let callbacks = Callbacks::from_config(&config, &resolver).await?;
-    let dlq_url = startup::required_env(DLQ_URL_ENV)?;
+    let dlq_url = shared::queue::queue_url_from_env(DLQ_URL_ENV)?;
     // Optional: without it, each record's queue is found from its eventSourceARN (also where
     // follow-up callback jobs are queued).
-    let queue_url = std::env::var(QUEUE_URL_ENV).ok();
+    let queue_url = shared::queue::optional_queue_url_from_env(QUEUE_URL_ENV)?;
     let sqs = startup::sqs_client(&sdk_config);
     let settings = Settings {
         concurrency: config.worker.concurrency,

@@ -1,6 +1,8 @@
 //! The `hookrelay` operator CLI:
-//! - `hookrelay check-config <file>` validates a config offline, exactly as the functions do at
-//!   cold start, and prints what it routes where. Secrets are not resolved (no AWS access needed).
+//! - `hookrelay check-config <file | s3://bucket/key>` validates a config, exactly as the functions do at
+//!   cold start, and prints what it routes where, and a warning where de-duplication is off (as
+//!   the ingress would log it with this environment's `HOOKRELAY_DEDUP_TABLE` and
+//!   `HOOKRELAY_QUEUE_URL`). Secrets are not resolved (no AWS access needed but to read from S3).
 //! - `hookrelay redrive <dlq-url> <queue-url>` moves dead-lettered jobs back, unchanged, once their
 //!   cause is fixed (standard AWS environment: region, credentials, `AWS_ENDPOINT_URL`).
 //! - `hookrelay test-filter --pattern <json|file> --event <json|file>` tries a route filter on a
@@ -9,7 +11,7 @@
 
 use std::process::ExitCode;
 
-use shared::config::{Config, InputMapping, Mode, S3Input};
+use shared::config::{Config, ConfigSource, InputMapping, Mode, S3Input};
 
 const USAGE: &str = "usage: hookrelay check-config <config.toml>\n       hookrelay redrive <dlq-url> <queue-url>\n       hookrelay test-filter --pattern <json|file> --event <json|file>";
 
@@ -75,16 +77,28 @@ fn redrive(from: &str, to: &str) -> ExitCode {
 }
 
 fn check_config(path: &str) -> ExitCode {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) => {
-            eprintln!("cannot read {path}: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match Config::from_toml(&text) {
+    // The file as the functions would read it from `HOOKRELAY_CONFIG_FILE`: a path, or an S3
+    // object (`s3://<bucket>/<key>[?versionId=<id>]`, with the standard AWS environment).
+    let loaded = ConfigSource::from_vars(None, Some(path.into())).and_then(|source| match &source {
+        ConfigSource::S3(_) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| shared::config::ConfigError::new("runtime", e))
+            .and_then(|runtime| runtime.block_on(shared::startup::load_config_from(&source))),
+        local => local.read_local().and_then(|text| local.parse(&text)),
+    });
+    match loaded {
         Ok(config) => {
             print!("{}", describe(&config));
+            // The same decision the ingress logs at cold start, from this environment: run
+            // check-config with the ingress's `HOOKRELAY_DEDUP_TABLE` / `HOOKRELAY_QUEUE_URL`.
+            let set = |name| std::env::var(name).ok().filter(|value| !value.is_empty());
+            let fifo = set(shared::queue::QUEUE_URL_ENV).is_some_and(|url| url.ends_with(".fifo"));
+            let ledger = set(shared::dedup::DEDUP_TABLE_ENV).is_some();
+            let unprotected = shared::dedup::routes_without_dedup(&config, fifo, ledger);
+            if let Some(warning) = shared::dedup::dedup_off_warning(&unprotected) {
+                println!("\nwarning: {warning}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

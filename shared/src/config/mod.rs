@@ -4,13 +4,18 @@
 //! with a message that says what to fix. Secret values are not here: only [`SecretRef`]s, which
 //! each function resolves for the parts it uses (least privilege).
 
-use std::{collections::HashSet, fmt, time::Duration};
+use std::{collections::HashMap, fmt, time::Duration};
 
 use serde::Deserialize;
 
 use crate::secret::SecretRef;
 
 mod delivery;
+pub mod s3_source;
+mod source;
+mod syntax;
+
+pub use source::{ConfigSource, S3Object, MAX_CONFIG_BYTES};
 
 pub use delivery::{
     Ack, AlgorithmOptions, CallbackSpec, HeaderValueSpec, HttpTargetSpec, InputMapping, Mode, OutputMode, S3Input,
@@ -267,102 +272,10 @@ impl fmt::Display for AlgorithmPath {
 }
 
 impl Config {
-    /// Reads `HOOKRELAY_CONFIG` (TOML text) or else `HOOKRELAY_CONFIG_FILE` (a path).
-    pub fn from_env() -> Result<Config, ConfigError> {
-        if let Ok(text) = std::env::var(CONFIG_ENV) {
-            return Config::from_toml(&text);
-        }
-        match std::env::var(CONFIG_FILE_ENV) {
-            Ok(path) => {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| ConfigError::new(CONFIG_FILE_ENV, format!("cannot read `{path}`: {e}")))?;
-                Config::from_toml(&text)
-            }
-            Err(_) => Err(ConfigError::new(
-                CONFIG_ENV,
-                format!("set `{CONFIG_ENV}` (TOML text) or `{CONFIG_FILE_ENV}` (a path)"),
-            )),
-        }
-    }
-
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        let raw: RawConfig = toml::from_str(text).map_err(|e| syntax::toml_error(text, &e))?;
         raw.validate()
     }
-}
-
-/// Reports a TOML error without quoting the offending line: the line could hold a secret.
-fn toml_error(text: &str, err: &toml::de::Error) -> ConfigError {
-    let line = err
-        .span()
-        .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
-    let message = without_the_value(err.message().trim_end());
-    let message = message.as_str();
-    let key = field_in_message(message)
-        .or_else(|| err.span().and_then(|span| key_at(text, span.start)))
-        .unwrap_or_else(|| "config".to_owned());
-    match line {
-        Some(line) => ConfigError::new(key, format!("{message} (line {line})")),
-        None => ConfigError::new(key, message),
-    }
-}
-
-/// The dotted key whose value starts at `offset` (`worker.warm_up`, `route[1].path`), for errors
-/// serde reports without a field name (a value of the wrong type). `None` where the value does not
-/// start on its key's line.
-fn key_at(text: &str, offset: usize) -> Option<String> {
-    let before = text.get(..offset)?;
-    let line_start = before.rfind('\n').map_or(0, |at| at + 1);
-    let key = before[line_start..]
-        .split_once('=')?
-        .0
-        .trim()
-        .trim_matches(|c| c == '"' || c == '\'');
-    if key.is_empty() {
-        return None;
-    }
-    let tables: Vec<(bool, &str)> = before[..line_start].lines().filter_map(table_header).collect();
-    let Some(&(is_array, name)) = tables.last() else {
-        return Some(key.to_owned());
-    };
-    let table = match is_array {
-        // This table is the last `[[name]]` so far: its index counts the ones before it.
-        true => format!("{name}[{}]", tables.iter().filter(|t| **t == (true, name)).count() - 1),
-        false => name.to_owned(),
-    };
-    Some(format!("{table}.{key}"))
-}
-
-/// `[name]` → `(false, name)`, `[[name]]` → `(true, name)`, spaces and a trailing comment allowed.
-fn table_header(line: &str) -> Option<(bool, &str)> {
-    let line = line.trim_start();
-    let (is_array, rest) = match line.strip_prefix("[[") {
-        Some(rest) => (true, rest),
-        None => (false, line.strip_prefix('[')?),
-    };
-    let close = if is_array { "]]" } else { "]" };
-    Some((is_array, rest.split_once(close)?.0.trim()))
-}
-
-/// serde's "invalid type: string \"hunter2\", expected a boolean" without the value, which could
-/// be a secret in the wrong place.
-fn without_the_value(message: &str) -> String {
-    for kind in ["invalid type", "invalid value", "invalid length"] {
-        if let Some((_, expected)) = message
-            .strip_prefix(kind)
-            .and_then(|rest| rest.rsplit_once(", expected "))
-        {
-            return format!("{kind}: expected {expected}");
-        }
-    }
-    message.to_owned()
-}
-
-/// serde names the field in backticks ("missing field `path`", "unknown field `foo`").
-fn field_in_message(message: &str) -> Option<String> {
-    let start = message.find("field `")? + "field `".len();
-    let len = message[start..].find('`')?;
-    Some(message[start..start + len].to_owned())
 }
 
 // ---- the TOML shape -------------------------------------------------------------------------
@@ -470,16 +383,25 @@ impl RawConfig {
     fn validate(self) -> Result<Config, ConfigError> {
         let downstream = self.downstream.validate()?;
         let targets = delivery::targets(self.targets)?;
-        let mut seen = HashSet::new();
-        let mut routes = Vec::with_capacity(self.routes.len());
+        // Routing ignores one trailing slash (`crate::route::normalize_path`), so `/a` and `/a/`
+        // are one route: letting the second replace the first would silently swap its
+        // verification (a `github` route turned `none` by a typo).
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut routes: Vec<Route> = Vec::with_capacity(self.routes.len());
         for (index, raw) in self.routes.into_iter().enumerate() {
             let route = raw.validate(index, &targets)?;
-            if !seen.insert(route.path.clone()) {
-                return Err(ConfigError::new(
-                    route.key("path"),
-                    format!("`{}` is used by another route", route.path),
-                ));
+            if let Some(&first) = seen.get(route_path_key(&route.path)) {
+                let other = &routes[first];
+                let reason = match other.path == route.path {
+                    true => format!("`{}` is already the path of route[{first}]", route.path),
+                    false => format!(
+                        "`{}` is the same route as route[{first}]'s `{}` (routing ignores one trailing slash)",
+                        route.path, other.path
+                    ),
+                };
+                return Err(ConfigError::new(route.key("path"), reason));
             }
+            seen.insert(route_path_key(&route.path).to_owned(), index);
             routes.push(route);
         }
         let s3 = match self.s3 {
@@ -776,6 +698,15 @@ impl RawS3 {
     }
 }
 
+/// The path as routing matches it: one trailing slash does not make another route. The same rule
+/// as `crate::route::normalize_path` (a test holds them together; config sits below routing).
+fn route_path_key(path: &str) -> &str {
+    match path.strip_suffix('/') {
+        Some(stripped) if !stripped.is_empty() => stripped,
+        _ => path,
+    }
+}
+
 pub(super) fn has_credentials(url: &reqwest::Url) -> bool {
     !url.username().is_empty() || url.password().is_some()
 }
@@ -983,7 +914,7 @@ mod tests {
                     r#"verify = "none"
                 algorithm = "a/b""#,
                 ),
-                "path",
+                "route[0].path",
             ),
             (
                 with_route(
@@ -1052,7 +983,7 @@ mod tests {
                 algorithm = "a/b"
                 colour = "blue""#,
                 ),
-                "colour",
+                "route[0].colour",
             ),
             (
                 format!(
@@ -1107,6 +1038,43 @@ mod tests {
             let e = err(&text);
             assert_eq!(e.key, key, "for config:\n{text}\ngot: {e}");
             assert!(e.to_string().contains(key), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_trailing_slash_does_not_make_another_route() {
+        let routes = |first: &str, second: &str| {
+            format!(
+                "{}{}",
+                with_route(&format!(
+                    "path = \"{first}\"\nverify = \"github\"\nsecrets = [\"env:S\"]\nalgorithm = \"a/b\""
+                )),
+                with_route(&format!("path = \"{second}\"\nverify = \"none\"\nalgorithm = \"a/b\""))
+            )
+        };
+        for (first, second) in [("/hooks/a", "/hooks/a/"), ("/hooks/a/", "/hooks/a")] {
+            let e = err(&routes(first, second));
+            assert_eq!(e.key, "route[1].path", "{e}");
+            assert!(
+                e.reason.contains(&format!("`{second}`"))
+                    && e.reason.contains(&format!("route[0]'s `{first}`"))
+                    && e.reason.contains("trailing slash"),
+                "{e}"
+            );
+        }
+        let exact = err(&routes("/hooks/a", "/hooks/a"));
+        assert_eq!(exact.key, "route[1].path");
+        assert!(exact.reason.contains("route[0]"), "{exact}");
+        // Only one slash is ignored, and `/` stays itself: these are different routes.
+        for (first, second) in [("/hooks/a", "/hooks/a//"), ("/", "/x"), ("/hooks/a", "/hooks/ab")] {
+            Config::from_toml(&routes(first, second)).unwrap();
+        }
+    }
+
+    #[test]
+    fn duplicate_routes_are_judged_as_routing_matches_paths() {
+        for path in ["/", "//", "/a", "/a/", "/a//", "/a/b/", "/a/b"] {
+            assert_eq!(route_path_key(path), crate::route::normalize_path(path), "{path}");
         }
     }
 
@@ -1179,7 +1147,10 @@ mod tests {
     fn hmac_settings_and_templates() {
         let hmac = |table: &str| route_error("hmac", &format!("secrets = [\"env:S\"]\nhmac = {table}"));
         let base = "header = \"x-sig\", algorithm = \"sha256\", encoding = \"hex\"";
-        assert_eq!(hmac(&format!("{{ {base}, algorithm2 = 1 }}")).key, "algorithm2");
+        assert_eq!(
+            hmac(&format!("{{ {base}, algorithm2 = 1 }}")).key,
+            "route[0].hmac.algorithm2"
+        );
         assert_eq!(
             hmac("{ header = \"x-sig\", algorithm = \"md5\", encoding = \"hex\" }").key,
             "route[0].hmac.algorithm"
