@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the fuzz targets' seed corpora into fuzz/seeds/<target>/ (gitignored; `make fuzz-seeds`).
 
-Sources: events/ (sample Lambda events), the e2e fixtures (JSON and TOML raw strings in
+Sources: fuzz/regressions/<target>/ (inputs that once crashed a target), events/ (sample Lambda events), the e2e fixtures (JSON and TOML raw strings in
 tests/e2e/*.rs), tests/vectors/signer.py (the bodies the provider libraries sign), examples/ and
 dev/ configs, shared/ENVELOPE.md, and a few hand-written bodies that reach the filtered routes.
 Request seeds use the byte format of fuzz/src/input.rs: 4 control bytes, header lines, a blank
@@ -146,6 +146,8 @@ def config_seeds():
 
 
 def write(target, seeds):
+    # Inputs that once crashed a target (fuzz/regressions/<target>/, committed) are replayed too.
+    seeds = seeds + [p.read_bytes() for p in sorted((ROOT / "fuzz" / "regressions" / target).glob("*"))]
     folder = OUT / target
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

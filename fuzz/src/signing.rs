@@ -155,20 +155,22 @@ impl Scheme {
         }
     }
 
-    /// Whether `mutation` changes what this scheme authenticates (so the request must fail).
-    pub fn is_sensitive_to(self, mutation: Mutation, form: bool) -> bool {
+    /// Whether `mutation` breaks this scheme's signature: `Some(true)` it must (what the scheme
+    /// authenticates changed), `Some(false)` it must not (the scheme does not read what changed),
+    /// `None` it may or may not.
+    pub fn broken_by(self, mutation: Mutation, form: bool) -> Option<bool> {
         match mutation {
-            Mutation::None => false,
-            Mutation::SignatureBit(_) => self != Scheme::None,
-            // Twilio signs form parameters, not bytes: `%4a` and `%4A` are the same parameter.
-            Mutation::BodyBit(_) => {
-                !matches!(self, Scheme::Token | Scheme::Basic | Scheme::None) && !(self == Scheme::Twilio && form)
-            }
-            Mutation::Timestamp => matches!(
+            Mutation::None => Some(false),
+            Mutation::SignatureBit(_) => Some(self != Scheme::None),
+            // Twilio signs form parameters, not bytes: `%4a` and `%4A` are the same parameter,
+            // `a=1&b=2` and `b=2&a=1` the same parameters.
+            Mutation::BodyBit(_) if self == Scheme::Twilio && form => None,
+            Mutation::BodyBit(_) => Some(!matches!(self, Scheme::Token | Scheme::Basic | Scheme::None)),
+            Mutation::Timestamp => Some(matches!(
                 self,
                 Scheme::Stripe | Scheme::Slack | Scheme::Zoom | Scheme::StandardWebhooks | Scheme::Hmac
-            ),
-            Mutation::Id => matches!(self, Scheme::StandardWebhooks | Scheme::Hmac),
+            )),
+            Mutation::Id => Some(matches!(self, Scheme::StandardWebhooks | Scheme::Hmac)),
         }
     }
 }
