@@ -41,7 +41,10 @@ def row(target, log):
     elif done:
         finding = "none"
     else:
-        finding = "did not finish (see the log)"
+        # Stopped from outside (e.g. a deadline): the last status line says how far it got.
+        last = re.findall(r"^#(\d+)\s", text, re.M)
+        runs = int(last[-1]) if last else runs
+        finding = "none (run stopped before its limit)"
     fmt = lambda v: f"{v:,}" if isinstance(v, int) else ""
     return f"| `{target}` | {fmt(runs)} | {fmt(seconds)} | {fmt(per_sec)} | {coverage} | {fmt(rss)} | {finding} |"
 

@@ -45,3 +45,17 @@ async fn invalid_utf8_in_an_unread_field_decides_as_a_full_parse() {
     let (fast, full) = decisions(json!({"body": {"v": [1]}}), b"{\"received_at\": \"x\", \"v\": 1}").await;
     assert!(fast && full);
 }
+
+/// worker_records, crash-79937195: an envelope whose `received_at` has more than millisecond
+/// precision parsed, but written again (as the worker does for a callback job) it lost the extra
+/// digits, so it no longer read back the same.
+#[test]
+fn an_envelope_with_finer_than_millisecond_time_round_trips() {
+    use shared::envelope::Envelope;
+    let text = r#"{"v":1,"id":"j-1","source":"webhook","route":"/hooks/x","received_at":"2026-11-22T15:00:00.1213Z",
+        "delivery_id":null,"content_type":null,"target":{"algorithm":"demo/Hello/0.1.0"},"payload":{"text":"hi"}}"#;
+    let parsed = Envelope::from_json(text).unwrap();
+    let again = Envelope::from_json(&parsed.to_json()).unwrap();
+    assert_eq!(again, parsed);
+    assert_eq!(parsed.received_at.timestamp_subsec_millis(), 121);
+}
