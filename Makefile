@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: dev test venv lint-template build unit e2e clean check-config redrive bench
+.PHONY: dev test venv lint-template build unit e2e clean check-config redrive bench fuzz fuzz-smoke fuzz-seeds fuzz-tools
 
 ## ---- python tools (moto server, cfn-lint, ...) ----------------------------------------------
 venv: $(VENV)/.installed vectors-deps
@@ -84,7 +84,58 @@ test: venv lint-template
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(CARGO) build --workspace --bins --locked
 	$(LOCAL_AWS_ENV) $(CARGO) test --workspace --locked 2>&1 | tee $(TEST_LOG); exit $${PIPESTATUS[0]}
+	$(MAKE) --no-print-directory fuzz-smoke
 	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' $(TEST_LOG)
+
+## ---- fuzzing (fuzz/, FUZZING.md) -----------------------------------------------------------
+# Coverage-guided targets (cargo-fuzz, libFuzzer + AddressSanitizer) for every parser that sees
+# outside input; fuzz/ is its own workspace, outside the product's build. cargo-fuzz needs nightly
+# flags (-Zsanitizer): the nightly toolchain when one is installed, else the stable one with
+# RUSTC_BOOTSTRAP=1 (the same compiler, its unstable flags unlocked).
+FUZZ_TARGETS := ingress_accept verify_schemes filter_match s3_events worker_records config_toml
+# `make fuzz`: executions per target (FUZZ_TIME=<secs> caps each target's time instead).
+FUZZ_RUNS ?= 1000000
+FUZZ_TIME ?=
+# `make test`: a smoke run per target over its seeds, so the targets keep building and running.
+FUZZ_SMOKE_RUNS ?= 3000
+FUZZ_LIMIT = $(if $(FUZZ_TIME),-max_total_time=$(FUZZ_TIME),-runs=$(FUZZ_RUNS))
+FUZZ_CARGO := $(shell rustup toolchain list 2>/dev/null | grep -q '^nightly' && echo '$(CARGO) +nightly' || echo 'RUSTC_BOOTSTRAP=1 $(CARGO)')
+FUZZ_LOGS := fuzz/logs
+
+fuzz-tools:
+	@$(CARGO) fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+
+# Seeds from events/, the e2e fixtures, tests/vectors and the example configs (gitignored).
+fuzz-seeds:
+	python3 fuzz/seeds.py
+
+fuzz-smoke: fuzz-tools fuzz-seeds
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
+	$(FUZZ_CARGO) fuzz build
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p target/fuzz-smoke/$$t; \
+		echo "fuzz smoke: $$t"; \
+		$(FUZZ_CARGO) fuzz run $$t target/fuzz-smoke/$$t fuzz/seeds/$$t -- -runs=$(FUZZ_SMOKE_RUNS) \
+			>target/fuzz-smoke/$$t.log 2>&1 || { tail -n 40 target/fuzz-smoke/$$t.log; exit 1; }; \
+		grep -E '^Done [0-9]+ runs' target/fuzz-smoke/$$t.log; \
+	done
+
+# Every target in turn for $(FUZZ_RUNS) executions (or FUZZ_TIME seconds), corpus kept in
+# fuzz/corpus/; each run's log goes to fuzz/logs/ and the results table of FUZZING.md is rewritten
+# from them. A crash stops that target (its input is in fuzz/artifacts/<target>/), not the others;
+# the make fails at the end if any target crashed.
+fuzz: fuzz-tools fuzz-seeds
+	$(FUZZ_CARGO) fuzz build
+	@mkdir -p $(FUZZ_LOGS); failed=; \
+	for t in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/corpus/$$t; \
+		echo "fuzz: $$t ($(FUZZ_LIMIT))"; \
+		$(FUZZ_CARGO) fuzz run $$t fuzz/corpus/$$t fuzz/seeds/$$t -- $(FUZZ_LIMIT) -print_final_stats=1 \
+			>$(FUZZ_LOGS)/$$t.log 2>&1 || failed="$$failed $$t"; \
+		tail -n 1 $(FUZZ_LOGS)/$$t.log; \
+	done; \
+	python3 fuzz/report.py $(FUZZ_LOGS) FUZZING.md $(FUZZ_TARGETS); \
+	test -z "$$failed" || { echo "fuzz: crashes in$$failed (see fuzz/artifacts/)"; exit 1; }
 
 # Validate a config offline and print its routes: `make check-config CONFIG=path/to/hookrelay.toml`.
 CONFIG ?= examples/hookrelay.toml
@@ -146,4 +197,5 @@ bench: venv deploy-tools $(BENCH_PY)/.installed
 
 clean:
 	$(CARGO) clean
+	rm -rf fuzz/target
 	rm -rf $(VENV) .aws-sam
