@@ -92,7 +92,7 @@ test: venv lint-template
 # outside input; fuzz/ is its own workspace, outside the product's build. cargo-fuzz needs nightly
 # flags (-Zsanitizer): the nightly toolchain when one is installed, else the stable one with
 # RUSTC_BOOTSTRAP=1 (the same compiler, its unstable flags unlocked).
-FUZZ_TARGETS := ingress_accept verify_schemes filter_match s3_events worker_records config_toml
+FUZZ_TARGETS := ingress_accept ingress_event verify_schemes filter_match s3_events worker_records config_toml
 # `make fuzz`: executions per target (FUZZ_TIME=<secs> caps each target's time instead).
 FUZZ_RUNS ?= 1000000
 FUZZ_TIME ?=

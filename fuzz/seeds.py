@@ -145,6 +145,40 @@ def config_seeds():
     return seeds
 
 
+SCHEME_NAMES = ["github", "stripe", "slack", "standard-webhooks", "shopify", "meta", "zoom", "twilio", "cal",
+                "hmac", "token", "basic", "none"]  # fuzz/src/signing.rs Scheme::name, in SCHEMES order
+
+
+def event_seeds(docs):
+    """Function URL events (payload format 2.0): the sample and e2e ones, each also aimed at every
+    route of the fuzzed ingress, and the shapes lambda_http panicked on (README)."""
+    events = []
+    for doc in docs:
+        try:
+            event = json.loads(doc)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and "requestContext" in event and "rawPath" in event:
+            events.append(event)
+    seeds = [json.dumps(e).encode() for e in events]
+    base = events[0] if events else {"version": "2.0", "rawPath": "/", "rawQueryString": "", "headers": {},
+                                     "requestContext": {"http": {"method": "POST", "path": "/"}, "timeEpoch": 0},
+                                     "body": "{}", "isBase64Encoded": False}
+    for variant in ["plain", "mapped", "pointer"]:
+        for scheme in SCHEME_NAMES:
+            event = json.loads(json.dumps(base))
+            event["rawPath"] = f"/{variant}/{scheme}"
+            event["requestContext"]["http"]["path"] = event["rawPath"]
+            seeds.append(json.dumps(event).encode())
+    for odd in [{"rawQueryString": 'a="b" <c>'}, {"headers": {"host": "[::1"}}, {"rawPath": ":99999/x"},
+                {"isBase64Encoded": True, "body": "not base64!"}, {"cookies": ["a=1", "b=2"]}]:
+        event = json.loads(json.dumps(base))
+        event["rawPath"] = "/plain/none"
+        event.update(odd)
+        seeds.append(json.dumps(event).encode())
+    return seeds
+
+
 def write(target, seeds):
     # Inputs that once crashed a target (fuzz/regressions/<target>/, committed) are replayed too.
     seeds = seeds + [p.read_bytes() for p in sorted((ROOT / "fuzz" / "regressions" / target).glob("*"))]
@@ -161,6 +195,7 @@ def main():
     docs = json_documents()
     requests = request_seeds(request_bodies(docs))
     write("ingress_accept", requests)
+    write("ingress_event", event_seeds(docs))
     write("verify_schemes", requests)
     write("filter_match", filter_seeds(docs))
     s3 = [d for d in docs if b"s3" in d or b"S3" in d]

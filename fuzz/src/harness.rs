@@ -16,7 +16,9 @@ use std::{
 
 use http::{HeaderName, HeaderValue, Method};
 use ingress::handler::Ingress;
-use lambda_http::{Body, Request, Response};
+use aws_lambda_events::{encodings::Body, event::lambda_function_urls::LambdaFunctionUrlRequest};
+use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
+use http::Response;
 use shared::{
     algorithm::{CallError, Delivered},
     config::Config,
@@ -285,23 +287,25 @@ impl Case {
             .is_some_and(|v| v.as_bytes().starts_with(b"application/x-www-form-urlencoded"))
     }
 
-    /// The `http::Request` lambda_http would hand the handler; the query is dropped if it cannot
-    /// be part of a URI (then [`Case::query`] is cleared too, so checks see what was sent).
-    pub fn request(&mut self) -> Request {
-        let base = format!("https://fuzz.lambda-url.us-east-1.on.aws{}", self.path);
-        let uri = match &self.query {
-            Some(q) => format!("{base}?{q}").parse::<http::Uri>().ok(),
-            None => None,
+    /// The function URL event AWS would send for this case (payload format 2.0): the query as
+    /// sent, a body that is not UTF-8 base64-encoded, as a function URL does.
+    pub fn event(&self) -> LambdaFunctionUrlRequest {
+        let (body, is_base64_encoded) = match std::str::from_utf8(&self.body) {
+            Ok(text) => (text.to_owned(), false),
+            Err(_) => (BASE64.encode(&self.body), true),
         };
-        let uri = uri.unwrap_or_else(|| {
-            self.query = None;
-            base.parse().expect("the route paths form a URI")
-        });
-        let mut request = http::Request::new(Body::from(self.body.clone()));
-        *request.method_mut() = self.method.clone();
-        *request.uri_mut() = uri;
-        *request.headers_mut() = self.headers.clone();
-        request
+        // Built field by field: the event types are `#[non_exhaustive]`.
+        let mut event = LambdaFunctionUrlRequest::default();
+        event.version = Some("2.0".into());
+        event.raw_path = Some(self.path.clone());
+        event.raw_query_string = Some(self.query.clone().unwrap_or_default());
+        event.headers = self.headers.clone();
+        event.body = Some(body);
+        event.is_base64_encoded = is_base64_encoded;
+        event.request_context.http.method = Some(self.method.as_str().to_owned());
+        event.request_context.http.path = Some(self.path.clone());
+        event.request_context.time_epoch = 1_700_000_000_000;
+        event
     }
 
     fn webhook(&self) -> WebhookRequest<'_> {
@@ -364,14 +368,16 @@ impl Case {
     }
 }
 
-/// Decodes, signs, sends through `Ingress::handle` and checks one input.
+/// Decodes, signs, sends as a function URL event through the ingress's own event conversion
+/// (`ingress::event::into_request`) and `Ingress::handle`, and checks one input.
 pub fn run_ingress(data: &[u8]) {
     let Some(input) = FuzzRequest::decode(data) else {
         return;
     };
     let harness = Harness::get();
-    let mut case = Case::new(&input, SystemTime::now());
-    let request = case.request();
+    let case = Case::new(&input, SystemTime::now());
+    let request = ingress::event::into_request(case.event())
+        .unwrap_or_else(|e| panic!("an event built from a request could not be read back: {e}"));
     let response = crate::block_on(harness.ingress.handle(request));
     let queued = harness.queue.take();
     if trace() {
@@ -386,6 +392,56 @@ pub fn run_ingress(data: &[u8]) {
         );
     }
     case.check(&response, &queued);
+}
+
+/// Any bytes as a function URL event: read the way the runtime reads it, converted by the ingress
+/// (`ingress::event::into_request`), answered by `Ingress::handle` and back into a function URL
+/// response. Nothing may panic; an event that cannot be read is a 400 with nothing queued; and
+/// whatever is queued verifies with its route's separately built verifier, on the request as
+/// the event describes it (its raw query included).
+pub fn run_event(data: &[u8]) {
+    let Ok(event) = serde_json::from_slice::<LambdaFunctionUrlRequest>(data) else {
+        return;
+    };
+    let harness = Harness::get();
+    let request = match ingress::event::into_request(event) {
+        Ok(request) => request,
+        Err(_) => {
+            assert!(harness.queue.take().is_empty());
+            return;
+        }
+    };
+    let method = request.method().clone();
+    let headers = request.headers().clone();
+    let query = ingress::event::raw_query(request.extensions()).map(str::to_owned);
+    let path = request.uri().path().to_owned();
+    let body = request.body().clone();
+    let response = crate::block_on(harness.ingress.handle(request));
+    let status = response.status().as_u16();
+    let _ = ingress::event::into_response(response);
+    let queued = harness.queue.take();
+    assert!(queued.len() <= 1, "one event queued {} jobs", queued.len());
+    if queued.is_empty() {
+        return;
+    }
+    assert_eq!(status, 200, "queued but answered {status}");
+    let index = harness
+        .routes
+        .iter()
+        .position(|r| shared::route::normalize_path(&path) == r.path())
+        .unwrap_or_else(|| panic!("queued for `{path}`, which is no route"));
+    let webhook = WebhookRequest {
+        method: &method,
+        headers: &headers,
+        query: query.as_deref(),
+        body: &body,
+    };
+    let verified = harness.verifiers[index].verify(webhook, &SystemClock);
+    assert!(
+        matches!(verified, Ok(Decision::Deliver(_))),
+        "queued, but its own verifier says {verified:?}"
+    );
+    crate::envelope::assert_round_trips(&queued[0]);
 }
 
 /// `HOOKRELAY_FUZZ_TRACE=1`: one line per input on stderr (to see what a corpus reaches).
