@@ -14,11 +14,11 @@ use std::{
     time::SystemTime,
 };
 
-use http::{HeaderName, HeaderValue, Method};
-use ingress::handler::Ingress;
 use aws_lambda_events::{encodings::Body, event::lambda_function_urls::LambdaFunctionUrlRequest};
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
 use http::Response;
+use http::{HeaderName, HeaderValue, Method};
+use ingress::handler::Ingress;
 use shared::{
     algorithm::{CallError, Delivered},
     config::Config,
