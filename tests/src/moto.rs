@@ -489,21 +489,23 @@ impl Moto {
 
     /// Put an object into a versioned bucket ([`Self::enable_versioning`]); returns its version id.
     pub async fn put_object_version(&self, bucket: &str, key: &str, body: impl Into<Vec<u8>>) -> String {
-        let out = self
-            .s3
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(aws_sdk_s3::primitives::ByteStream::from(body.into()))
-            .send()
+        self.put(bucket, key, body)
             .await
-            .unwrap_or_else(|e| panic!("PutObject {bucket}/{key}: {}", aws_err(&e)));
-        out.version_id()
+            .version_id()
             .unwrap_or_else(|| panic!("PutObject {bucket}/{key}: no version id (is versioning on?)"))
             .to_owned()
     }
 
     pub async fn put_object(&self, bucket: &str, key: &str, body: impl Into<Vec<u8>>) {
+        self.put(bucket, key, body).await;
+    }
+
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: impl Into<Vec<u8>>,
+    ) -> aws_sdk_s3::operation::put_object::PutObjectOutput {
         self.s3
             .put_object()
             .bucket(bucket)
@@ -511,7 +513,7 @@ impl Moto {
             .body(aws_sdk_s3::primitives::ByteStream::from(body.into()))
             .send()
             .await
-            .unwrap_or_else(|e| panic!("PutObject {bucket}/{key}: {}", aws_err(&e)));
+            .unwrap_or_else(|e| panic!("PutObject {bucket}/{key}: {}", aws_err(&e)))
     }
 }
 
