@@ -140,13 +140,13 @@ fuzz: fuzz-tools fuzz-seeds
 # Validate a config offline and print its routes: `make check-config CONFIG=path/to/hookrelay.toml`.
 CONFIG ?= examples/hookrelay.toml
 check-config:
-	$(CARGO) run --quiet -p shared --bin hookrelay -- check-config $(CONFIG)
+	$(CARGO) run --quiet -p hookrelay --bin hookrelay -- check-config $(CONFIG)
 
 # Move dead-lettered jobs back to the jobs queue, unchanged: `make redrive DLQ=<url> QUEUE=<url>`.
 # (AWS's own: `aws sqs start-message-move-task --source-arn <dlq-arn>` moves them to their source queue.)
 redrive:
 	@test -n "$(DLQ)" -a -n "$(QUEUE)" || { echo "usage: make redrive DLQ=<dlq-url> QUEUE=<queue-url>"; exit 2; }
-	$(CARGO) run --quiet -p shared --bin hookrelay -- redrive $(DLQ) $(QUEUE)
+	$(CARGO) run --quiet -p hookrelay --bin hookrelay -- redrive $(DLQ) $(QUEUE)
 
 # Just the unit tests (no servers), or just the end-to-end tests over the real binaries.
 unit:
@@ -182,7 +182,7 @@ $(BENCH_PY)/.installed: bench/requirements.txt
 	touch $@
 
 bench: venv deploy-tools $(BENCH_PY)/.installed
-	$(CARGO) bench -p shared --bench hot_path --locked
+	$(CARGO) bench -p hookrelay --bench hot_path --locked
 	PATH="$(DEPLOY_PATH)" $(CARGO) lambda build --release --output-format zip $(CARGO_LAMBDA_ARCH) \
 		--lambda-dir $(LAMBDA_DIR) $(addprefix --bin ,$(LAMBDA_BINS))
 	@# The measured functions are built on their own, with the features a deploy build has (a

@@ -4,7 +4,7 @@
 //! the key it is about (syntax errors are reported by the TOML parser, with its own position).
 #![no_main]
 
-use shared::config::Config;
+use hookrelay::config::Config;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

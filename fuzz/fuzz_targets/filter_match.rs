@@ -9,7 +9,7 @@
 use std::sync::OnceLock;
 
 use http::{HeaderMap, HeaderValue, Method};
-use shared::{
+use hookrelay::{
     config::Config,
     filter::Filter,
     route::RequestView,

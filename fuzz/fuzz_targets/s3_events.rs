@@ -11,7 +11,7 @@ use std::{collections::HashSet, sync::OnceLock};
 use hookrelay_fuzz::harness::{RecordingQueue, SharedQueue};
 use s3_relay::handler::S3Relay;
 use serde_json::Value;
-use shared::{
+use hookrelay::{
     config::Config,
     s3_event::{decode_key, parse_invocation, S3Invocation},
 };

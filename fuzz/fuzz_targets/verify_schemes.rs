@@ -13,7 +13,7 @@ use hookrelay_fuzz::{
     input::FuzzRequest,
     signing::Scheme,
 };
-use shared::verify::{Decision, SystemClock, WebhookRequest};
+use hookrelay::verify::{Decision, SystemClock, WebhookRequest};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some(input) = FuzzRequest::decode(data) else {

@@ -15,7 +15,7 @@ use std::{
 };
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use shared::{
+use hookrelay::{
     algorithm::{CallError, Delivered},
     callback::memory::MemoryCallbacks,
     config::Config,

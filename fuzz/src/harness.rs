@@ -19,7 +19,7 @@ use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
 use http::Response;
 use http::{HeaderName, HeaderValue, Method};
 use ingress::handler::Ingress;
-use shared::{
+use hookrelay::{
     algorithm::{CallError, Delivered},
     config::Config,
     dedup::{DeliveryLedger, LedgerError},
@@ -428,7 +428,7 @@ pub fn run_event(data: &[u8]) {
     let index = harness
         .routes
         .iter()
-        .position(|r| shared::route::normalize_path(&path) == r.path())
+        .position(|r| hookrelay::route::normalize_path(&path) == r.path())
         .unwrap_or_else(|| panic!("queued for `{path}`, which is no route"));
     let webhook = WebhookRequest {
         method: &method,

@@ -2,7 +2,7 @@
 //!
 //! One iteration is what the ingress does per request before the SendMessage call: route lookup,
 //! signature verification, the route filter, input mapping and the envelope serialised to the JSON
-//! that goes on the queue. Everything goes through shared's public API; the config is parsed with
+//! that goes on the queue. Everything goes through the library's public API; the config is parsed with
 //! `Config::from_toml` and the verifiers are built with `Verifier::for_route`, as at cold start.
 //!
 //! Cases, each for a 1 KiB and a 64 KiB JSON body:
@@ -22,7 +22,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criteri
 use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, HeaderValue, Method};
 use sha2::Sha256;
-use shared::{
+use hookrelay::{
     config::{Config, Route},
     envelope::Envelope,
     route::{RequestView, RouteTable},
@@ -199,7 +199,7 @@ fn bench(c: &mut Criterion) {
 }
 
 fn bench_filter_matches(c: &mut Criterion) {
-    use shared::filter::Filter;
+    use hookrelay::filter::Filter;
     let event = serde_json::json!({
         "method": "POST",
         "headers": {"x-github-event": "push", "content-type": "application/json"},

@@ -8,7 +8,7 @@ use crate::config::{Config, ConfigError, ConfigSource};
 /// Logging that follows Lambda's controls, as `lambda_runtime::tracing::init_default_subscriber`
 /// does: JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`, no timestamps (CloudWatch adds them), the level
 /// from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO. `RUST_LOG` takes `target=level`
-/// directives (`info,shared=debug`) but not span or field filters: those need `EnvFilter`, whose
+/// directives (`info,hookrelay=debug`) but not span or field filters: those need `EnvFilter`, whose
 /// regex engine cost each deploy zip about 0.2 MB (BENCHMARKS.md, "Tuning log").
 pub fn init_tracing() {
     use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
@@ -33,7 +33,7 @@ fn log_filter(lambda_level: Option<&str>, rust_log: Option<&str>) -> tracing_sub
     });
     match (
         lambda_level,
-        rust_log.and_then(|directives| directives.parse::<Targets>().ok()),
+        rust_log.and_then(|directives| renamed_targets(directives).parse::<Targets>().ok()),
     ) {
         (Some(level), _) => Targets::new().with_default(level),
         // As with `EnvFilter`, targets not named log at INFO unless a bare level says otherwise.
@@ -41,6 +41,19 @@ fn log_filter(lambda_level: Option<&str>, rust_log: Option<&str>) -> tracing_sub
         (None, Some(targets)) => targets,
         (None, None) => Targets::new().with_default(LevelFilter::INFO),
     }
+}
+
+/// The library was called `shared` before 0.2 (CHANGELOG.md): `RUST_LOG=shared=debug` keeps
+/// meaning this crate's events, whose target is now `hookrelay`.
+fn renamed_targets(directives: &str) -> String {
+    directives
+        .split(',')
+        .map(|directive| match directive.trim().strip_prefix("shared") {
+            Some(rest) if rest.is_empty() || rest.starts_with('=') || rest.starts_with("::") => format!("hookrelay{rest}"),
+            _ => directive.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The SDK config from the standard environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials),
@@ -141,14 +154,20 @@ mod tests {
         let enabled = |lambda: Option<&str>, rust_log: Option<&str>, target: &str, level: Level| {
             log_filter(lambda, rust_log).would_enable(target, &level)
         };
-        assert!(enabled(None, None, "shared", Level::INFO));
-        assert!(!enabled(None, None, "shared", Level::DEBUG));
-        assert!(enabled(Some("DEBUG"), Some("error"), "shared", Level::DEBUG));
-        assert!(!enabled(Some("FATAL"), None, "shared", Level::WARN));
-        assert!(enabled(Some("FATAL"), None, "shared", Level::ERROR));
-        assert!(enabled(None, Some("warn"), "shared", Level::WARN));
-        assert!(!enabled(None, Some("warn"), "shared", Level::INFO));
-        assert!(enabled(None, Some("shared=debug"), "shared::route", Level::DEBUG));
+        assert!(enabled(None, None, "hookrelay", Level::INFO));
+        assert!(!enabled(None, None, "hookrelay", Level::DEBUG));
+        assert!(enabled(Some("DEBUG"), Some("error"), "hookrelay", Level::DEBUG));
+        assert!(!enabled(Some("FATAL"), None, "hookrelay", Level::WARN));
+        assert!(enabled(Some("FATAL"), None, "hookrelay", Level::ERROR));
+        assert!(enabled(None, Some("warn"), "hookrelay", Level::WARN));
+        assert!(!enabled(None, Some("warn"), "hookrelay", Level::INFO));
+        assert!(enabled(None, Some("hookrelay=debug"), "hookrelay::route", Level::DEBUG));
+        assert!(!enabled(None, Some("hookrelay=debug"), "ingress", Level::DEBUG));
+        // The library's old name still selects it.
+        assert!(enabled(None, Some("shared=debug"), "hookrelay::route", Level::DEBUG));
+        assert!(enabled(None, Some("warn,shared::route=trace"), "hookrelay::route", Level::TRACE));
+        assert!(!enabled(None, Some("warn,shared::route=trace"), "hookrelay::verify", Level::INFO));
+        assert!(!enabled(None, Some("sharedx=debug"), "hookrelay::route", Level::DEBUG));
         assert!(enabled(None, Some("shared=debug"), "aws_smithy_runtime", Level::INFO));
         assert!(!enabled(None, Some("shared=debug"), "aws_smithy_runtime", Level::DEBUG));
         assert!(!enabled(

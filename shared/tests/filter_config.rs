@@ -3,13 +3,13 @@
 //! the JSON form can write.
 
 use serde_json::{json, Value};
-use shared::{config::Config, filter::Filter};
+use hookrelay::{config::Config, filter::Filter};
 
 fn config(filter_line: &str) -> String {
     format!("[[route]]\npath = \"/hooks/x\"\nverify = \"none\"\nalgorithm = \"a/b\"\n{filter_line}\n")
 }
 
-fn compiled(filter_line: &str) -> Result<Filter, shared::config::ConfigError> {
+fn compiled(filter_line: &str) -> Result<Filter, hookrelay::config::ConfigError> {
     Config::from_toml(&config(filter_line))
         .map(|mut c| c.routes.remove(0).filter.unwrap_or_else(|| panic!("no filter")))
 }

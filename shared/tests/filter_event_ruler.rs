@@ -1,10 +1,10 @@
 //! A representative set of cases from AWS's own engine's test suite (aws/event-ruler,
 //! `RulerTest`: the events and the rules it expects to match or not), rewritten as data and run
-//! through `shared::filter::Filter`, the matcher the ingress uses. Each case is (pattern, event,
+//! through `hookrelay::filter::Filter`, the matcher the ingress uses. Each case is (pattern, event,
 //! expected); a divergence from event-ruler is a bug here, fixed with its case kept below.
 
 use serde_json::{json, Value};
-use shared::filter::Filter;
+use hookrelay::filter::Filter;
 
 /// RFC 7159's example object, the event of event-ruler's field-combination tests.
 fn rfc_image() -> Value {

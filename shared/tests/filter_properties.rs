@@ -1,4 +1,4 @@
-//! Property tests for route filters (`shared::filter`): arbitrary patterns, generated from a
+//! Property tests for route filters (`hookrelay::filter`): arbitrary patterns, generated from a
 //! grammar of valid and invalid operators, and arbitrary JSON events never panic; compiling and
 //! matching are deterministic; and a few laws of the pattern language hold on arbitrary events.
 
@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Number, Value};
-use shared::{
+use hookrelay::{
     config::Config,
     filter::Filter,
     route::RequestView,

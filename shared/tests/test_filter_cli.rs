@@ -114,8 +114,8 @@ fn bad_input_exits_2_naming_what_is_wrong() {
 /// The binary decides as the library's `Filter::matches`, the ingress's matcher, on the same input.
 #[test]
 fn decides_as_the_ingress_matcher() {
-    let filter = shared::filter::json_pattern::compile_for_request(
-        &shared::filter::json_pattern::parse(PATTERN).unwrap_or_else(|e| panic!("{e}")),
+    let filter = hookrelay::filter::json_pattern::compile_for_request(
+        &hookrelay::filter::json_pattern::parse(PATTERN).unwrap_or_else(|e| panic!("{e}")),
     )
     .unwrap_or_else(|e| panic!("{e}"));
     for event in [

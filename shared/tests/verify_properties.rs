@@ -10,7 +10,7 @@ use base64::{engine::general_purpose::STANDARD as BASE64, Engine as _};
 use hmac::{KeyInit, Mac};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use proptest::prelude::*;
-use shared::{
+use hookrelay::{
     config::Config,
     secret::SecretResolver,
     verify::{Clock, Decision, Rejection, Verifier, WebhookRequest},

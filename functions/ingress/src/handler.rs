@@ -12,7 +12,7 @@ use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
 use http::{request::Parts, StatusCode};
 use lambda_runtime::LambdaEvent;
 use serde_json::{json, Value};
-use shared::{
+use hookrelay::{
     algorithm::{CallError, Delivered},
     config::{Config, ConfigError, Mode, Route, SchemeKind},
     dedup::DeliveryLedger,
@@ -379,7 +379,7 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use hmac::{KeyInit, Mac};
-    use shared::{dedup::memory::MemoryLedger, queue::memory::MemoryQueue};
+    use hookrelay::{dedup::memory::MemoryLedger, queue::memory::MemoryQueue};
 
     use super::*;
     use crate::deadline::SYNC_ANSWER_MARGIN;

@@ -2,7 +2,7 @@
 
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use shared::{
+use hookrelay::{
     config::ConfigError,
     dedup::{DynamoLedger, DEDUP_TABLE_ENV},
     queue::{SqsJobQueue, QUEUE_URL_ENV},
@@ -31,7 +31,7 @@ async fn main() -> Result<(), Error> {
 
 async fn init() -> Result<handler::Ingress<SqsJobQueue, Option<DynamoLedger>, Targets>, ConfigError> {
     let config = startup::load_config().await?;
-    let queue_url = shared::queue::queue_url_from_env(QUEUE_URL_ENV)?;
+    let queue_url = hookrelay::queue::queue_url_from_env(QUEUE_URL_ENV)?;
     let sdk_config = startup::aws_sdk_config().await?;
     let queue = SqsJobQueue::new(startup::sqs_client(&sdk_config), queue_url);
     // Standard queues de-duplicate through this table when it is configured; FIFO queues need none.
@@ -39,7 +39,7 @@ async fn init() -> Result<handler::Ingress<SqsJobQueue, Option<DynamoLedger>, Ta
         .ok()
         .filter(|table| !table.is_empty())
         .map(|table| DynamoLedger::new(startup::dynamodb_client(&sdk_config), table));
-    shared::dedup::warn_if_off(&config, shared::queue::JobQueue::is_fifo(&queue), ledger.is_some());
+    hookrelay::dedup::warn_if_off(&config, hookrelay::queue::JobQueue::is_fifo(&queue), ledger.is_some());
     let resolver = SecretResolver::new(Some(sdk_config));
     let targets = match handler::needs_targets(&config) {
         true => Some(Targets::from_config(&config, &resolver).await?),

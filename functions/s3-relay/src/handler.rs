@@ -8,7 +8,7 @@
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{json, Value};
-use shared::{
+use hookrelay::{
     config::S3Rule,
     envelope::Envelope,
     queue::{JobQueue, MessageKeys},
@@ -27,7 +27,7 @@ pub enum RelayError {
     #[error("{failed} of {total} S3 records could not be queued; failing the invocation so it is retried")]
     Incomplete { failed: usize, total: usize },
     #[error("{0}")]
-    Event(#[from] shared::s3_event::S3EventError),
+    Event(#[from] hookrelay::s3_event::S3EventError),
 }
 
 impl From<RelayError> for lambda_runtime::Diagnostic {
@@ -79,7 +79,7 @@ impl<Q: JobQueue> S3Relay<Q> {
 
     async fn relay_all(
         &self,
-        records: Vec<Result<S3Object, shared::s3_event::S3EventError>>,
+        records: Vec<Result<S3Object, hookrelay::s3_event::S3EventError>>,
     ) -> Result<Value, RelayError> {
         let total = records.len();
         let mut objects = Vec::with_capacity(total);
@@ -131,7 +131,7 @@ impl<Q: JobQueue> S3Relay<Q> {
 mod tests {
     use std::sync::atomic::Ordering;
 
-    use shared::queue::memory::MemoryQueue;
+    use hookrelay::queue::memory::MemoryQueue;
 
     use super::*;
 
@@ -140,7 +140,7 @@ mod tests {
     }
 
     fn relay_with(config: &str) -> S3Relay<MemoryQueue> {
-        let config = shared::config::Config::from_toml(config).unwrap();
+        let config = hookrelay::config::Config::from_toml(config).unwrap();
         S3Relay::new(MemoryQueue::default(), config.s3.unwrap().rules)
     }
 

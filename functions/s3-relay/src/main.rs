@@ -2,7 +2,7 @@
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use shared::{config::ConfigError, queue::SqsJobQueue, startup};
+use hookrelay::{config::ConfigError, queue::SqsJobQueue, startup};
 
 use s3_relay::handler;
 
@@ -25,7 +25,7 @@ async fn init() -> Result<handler::S3Relay<SqsJobQueue>, ConfigError> {
     let s3 = config
         .s3
         .ok_or_else(|| ConfigError::new("s3.algorithm", "s3-relay needs an `[s3]` table"))?;
-    let queue_url = shared::queue::queue_url_from_env(shared::queue::QUEUE_URL_ENV)?;
+    let queue_url = hookrelay::queue::queue_url_from_env(hookrelay::queue::QUEUE_URL_ENV)?;
     let sdk_config = startup::aws_sdk_config().await?;
     let queue = SqsJobQueue::new(startup::sqs_client(&sdk_config), queue_url);
     Ok(handler::S3Relay::new(queue, s3.rules))

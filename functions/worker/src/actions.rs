@@ -8,7 +8,7 @@ use std::{collections::HashMap, future::Future, sync::Mutex, time::Duration};
 
 use aws_sdk_sqs::{error::DisplayErrorContext, types::MessageAttributeValue};
 use chrono::{DateTime, SecondsFormat, Utc};
-use shared::envelope::Envelope;
+use hookrelay::envelope::Envelope;
 
 /// The queue a record came from and its handle, as the event gave them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -174,7 +174,7 @@ impl RecordActions for SqsActions {
             .as_deref()
             .ok_or_else(|| ActionError("the record has no receipt handle".into()))?;
         let queue_url = self.queue_url_for(record.queue_arn.as_deref()).await?;
-        let seconds = delay.min(shared::retry::SQS_MAX_VISIBILITY).as_secs() as i32;
+        let seconds = delay.min(hookrelay::retry::SQS_MAX_VISIBILITY).as_secs() as i32;
         self.client
             .change_message_visibility()
             .queue_url(queue_url)
@@ -205,7 +205,7 @@ impl RecordActions for SqsActions {
             // de-duplication id (the original's message id: a repeated dead-lettering is dropped).
             request = request
                 .message_group_id(letter.group_id.as_deref().unwrap_or("hookrelay-dead-letters"))
-                .message_deduplication_id(shared::queue::dedup_id(&letter.message_id));
+                .message_deduplication_id(hookrelay::queue::dedup_id(&letter.message_id));
         }
         request
             .send()
@@ -232,7 +232,7 @@ impl RecordActions for SqsActions {
     async fn enqueue(&self, record: &RecordRef, job: &Envelope, group_id: Option<&str>) -> Result<(), ActionError> {
         let queue_url = self.queue_url_for(record.queue_arn.as_deref()).await?;
         let body = job.to_json();
-        if body.len() > shared::config::SQS_MAX_MESSAGE_BYTES {
+        if body.len() > hookrelay::config::SQS_MAX_MESSAGE_BYTES {
             return Err(ActionError(format!(
                 "the follow-up job of {} bytes exceeds the queue's limit",
                 body.len()
@@ -243,7 +243,7 @@ impl RecordActions for SqsActions {
             // A repeat of the same follow-up (the job's record handled twice) is dropped.
             request = request
                 .message_group_id(group_id.unwrap_or(&job.route))
-                .message_deduplication_id(shared::queue::dedup_id(&format!("{:?}:{}", job.source, job.id)));
+                .message_deduplication_id(hookrelay::queue::dedup_id(&format!("{:?}:{}", job.source, job.id)));
         }
         request
             .send()

@@ -1,6 +1,6 @@
 //! The worker handler: each SQS record is one job, delivered to its target concurrently (bounded).
 //!
-//! Every failure is classified ([`shared::retry`]) and decided here, so a job is never lost and
+//! Every failure is classified ([`hookrelay::retry`]) and decided here, so a job is never lost and
 //! never retried pointlessly:
 //!
 //! | outcome                                 | action                                  | reported failed? |
@@ -16,7 +16,7 @@
 //!
 //! **Callbacks.** When the job's route has a `callback`, its final outcome (delivered, or
 //! dead-lettered for a permanent failure) is then POSTed to the callback URL, signed
-//! ([`shared::callback`]). A callback that fails is never retried by calling the target again:
+//! ([`hookrelay::callback`]). A callback that fails is never retried by calling the target again:
 //! a transient failure (or no time left to try) queues a follow-up job (source `callback`) on the
 //! record's queue, which is retried, backed off and dead-lettered like any job; a permanent one
 //! dead-letters that follow-up job at once. Either way the record is done. Only when SQS takes
@@ -31,7 +31,7 @@ use std::{
 };
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use shared::{
+use hookrelay::{
     algorithm::{CallError, Delivered},
     callback::{self, CallbackSender, Outcome, CALLBACK_TIMEOUT},
     config::{Config, TargetSpec},
@@ -700,14 +700,14 @@ mod tests {
         Mutex,
     };
 
-    use shared::{
+    use hookrelay::{
         algorithm::Delivered,
         config::{AlgorithmOptions, AlgorithmPath, DOWNSTREAM},
         envelope::{Payload, Source, Target},
         retry::RetryAfter,
     };
 
-    use shared::callback::memory::MemoryCallbacks;
+    use hookrelay::callback::memory::MemoryCallbacks;
 
     use super::*;
     use crate::actions::memory::MemoryActions;

@@ -2,7 +2,7 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use shared::{
+use hookrelay::{
     callback::Callbacks,
     config::ConfigError,
     queue::QUEUE_URL_ENV,
@@ -55,10 +55,10 @@ async fn init() -> Result<Worker<Targets, Callbacks, SqsActions>, ConfigError> {
     }
     // Each route's callback secret, checked here: a bad key fails the cold start, not a job.
     let callbacks = Callbacks::from_config(&config, &resolver).await?;
-    let dlq_url = shared::queue::queue_url_from_env(DLQ_URL_ENV)?;
+    let dlq_url = hookrelay::queue::queue_url_from_env(DLQ_URL_ENV)?;
     // Optional: without it, each record's queue is found from its eventSourceARN (also where
     // follow-up callback jobs are queued).
-    let queue_url = shared::queue::optional_queue_url_from_env(QUEUE_URL_ENV)?;
+    let queue_url = hookrelay::queue::optional_queue_url_from_env(QUEUE_URL_ENV)?;
     let sqs = startup::sqs_client(&sdk_config);
     let settings = Settings {
         concurrency: config.worker.concurrency,

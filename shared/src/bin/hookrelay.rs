@@ -11,7 +11,7 @@
 
 use std::process::ExitCode;
 
-use shared::config::{Config, ConfigSource, InputMapping, Mode, S3Input};
+use hookrelay::config::{Config, ConfigSource, InputMapping, Mode, S3Input};
 
 const USAGE: &str = "usage: hookrelay check-config <config.toml>\n       hookrelay redrive <dlq-url> <queue-url>\n       hookrelay test-filter --pattern <json|file> --event <json|file>";
 
@@ -30,8 +30,8 @@ fn main() -> ExitCode {
 }
 
 fn test_filter(pattern: &str, event: &str) -> ExitCode {
-    match shared::filter::test_filter(pattern, event) {
-        Ok(explanation @ shared::filter::Explanation::Match) => {
+    match hookrelay::filter::test_filter(pattern, event) {
+        Ok(explanation @ hookrelay::filter::Explanation::Match) => {
             println!("{explanation}");
             ExitCode::SUCCESS
         }
@@ -55,7 +55,7 @@ fn redrive(from: &str, to: &str) -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let sdk_config = match shared::startup::aws_sdk_config().await {
+        let sdk_config = match hookrelay::startup::aws_sdk_config().await {
             Ok(sdk_config) => sdk_config,
             Err(e) => {
                 eprintln!("{e}");
@@ -63,7 +63,7 @@ fn redrive(from: &str, to: &str) -> ExitCode {
             }
         };
         let client = aws_sdk_sqs::Client::new(&sdk_config);
-        match shared::redrive::redrive(&client, from, to, usize::MAX).await {
+        match hookrelay::redrive::redrive(&client, from, to, usize::MAX).await {
             Ok(moved) => {
                 println!("moved {moved} message(s) from {from} to {to}");
                 ExitCode::SUCCESS
@@ -83,8 +83,8 @@ fn check_config(path: &str) -> ExitCode {
         ConfigSource::S3(_) => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| shared::config::ConfigError::new("runtime", e))
-            .and_then(|runtime| runtime.block_on(shared::startup::load_config_from(&source))),
+            .map_err(|e| hookrelay::config::ConfigError::new("runtime", e))
+            .and_then(|runtime| runtime.block_on(hookrelay::startup::load_config_from(&source))),
         local => local.read_local().and_then(|text| local.parse(&text)),
     });
     match loaded {
@@ -93,10 +93,10 @@ fn check_config(path: &str) -> ExitCode {
             // The same decision the ingress logs at cold start, from this environment: run
             // check-config with the ingress's `HOOKRELAY_DEDUP_TABLE` / `HOOKRELAY_QUEUE_URL`.
             let set = |name| std::env::var(name).ok().filter(|value| !value.is_empty());
-            let fifo = set(shared::queue::QUEUE_URL_ENV).is_some_and(|url| url.ends_with(".fifo"));
-            let ledger = set(shared::dedup::DEDUP_TABLE_ENV).is_some();
-            let unprotected = shared::dedup::routes_without_dedup(&config, fifo, ledger);
-            if let Some(warning) = shared::dedup::dedup_off_warning(&unprotected) {
+            let fifo = set(hookrelay::queue::QUEUE_URL_ENV).is_some_and(|url| url.ends_with(".fifo"));
+            let ledger = set(hookrelay::dedup::DEDUP_TABLE_ENV).is_some();
+            let unprotected = hookrelay::dedup::routes_without_dedup(&config, fifo, ledger);
+            if let Some(warning) = hookrelay::dedup::dedup_off_warning(&unprotected) {
                 println!("\nwarning: {warning}");
             }
             ExitCode::SUCCESS

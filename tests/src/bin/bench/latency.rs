@@ -177,13 +177,13 @@ pub struct WarmOverhead {
     pub ingress: Vec<f64>,
     pub floor: Vec<f64>,
     /// One SendMessage of the same envelope size to the stub, through the SQS client the
-    /// functions build (shared::startup), from this process.
+    /// functions build (hookrelay::startup), from this process.
     pub send_message: Vec<f64>,
 }
 
 /// The functions' own SQS client, pointed at `endpoint`.
 async fn functions_sqs_client(endpoint: &str) -> Result<aws_sdk_sqs::Client, String> {
-    let http = shared::sdk_http::http_client().map_err(|e| e.to_string())?;
+    let http = hookrelay::sdk_http::http_client().map_err(|e| e.to_string())?;
     let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(http)
         .region(aws_config::Region::new("us-east-1"))
@@ -193,7 +193,7 @@ async fn functions_sqs_client(endpoint: &str) -> Result<aws_sdk_sqs::Client, Str
         .endpoint_url(endpoint)
         .load()
         .await;
-    Ok(shared::startup::sqs_client(&sdk_config))
+    Ok(hookrelay::startup::sqs_client(&sdk_config))
 }
 
 /// Warm ingress requests against an instant SQS stub, and the same event through `echo-lambda`

@@ -7,7 +7,7 @@
 //!    calling an HTTPS algorithm server with a private CA: the first TLS handshake included.
 //! 3. Ingress warm overhead: warm requests against an instant SQS stub, minus `echo-lambda`'s
 //!    Runtime API round trip (latency.rs).
-//! 4. Ingress hot path: read from criterion's output (`cargo bench -p shared --bench hot_path`).
+//! 4. Ingress hot path: read from criterion's output (`cargo bench -p hookrelay --bench hot_path`).
 //! 5. Worker concurrency: the real `worker` binary under the harness's Runtime API, calling the
 //!    harness's algorithm server with 200 ms per call.
 //! 6. Footprint: `VmHWM` after N invocations through the harness (moto for SQS), binary and zip
@@ -864,8 +864,8 @@ async fn run() -> Result<(), String> {
     writeln!(w, "## 4. Ingress hot path (criterion)\n").unwrap();
     writeln!(
         w,
-        "`cargo bench -p shared --bench hot_path` (shared/benches/hot_path.rs): route lookup + \
-         verification + filter + input mapping + envelope JSON, through shared's public API, vs one \
+        "`cargo bench -p hookrelay --bench hot_path` (shared/benches/hot_path.rs): route lookup + \
+         verification + filter + input mapping + envelope JSON, through the library's public API, vs one \
          bare HMAC-SHA256 of the same JSON body. Medians of criterion's bootstrap; spread is the \
          95% confidence interval of the median.\n"
     )
