@@ -1,4 +1,4 @@
-//! Filter compilation and matching (shared/src/filter.rs, through the ingress's RequestView).
+//! Filter compilation and matching (shared/src/filter/, through the ingress's RequestView).
 //!
 //! Input: a pattern (JSON), a NUL byte, a body (raw bytes). Invariants: compiling never panics;
 //! the decision the ingress takes on the raw body (its fast path parses only the fields the
@@ -8,14 +8,14 @@
 
 use std::sync::OnceLock;
 
-use http::{HeaderMap, HeaderValue, Method};
 use hookrelay::{
     config::Config,
     filter::Filter,
-    route::RequestView,
-    secret::SecretResolver,
-    verify::{Decision, SystemClock, Verifier, WebhookRequest},
+    foundation::secret::SecretResolver,
+    inbound::route::RequestView,
+    inbound::verify::{Decision, SystemClock, Verifier, WebhookRequest},
 };
+use http::{HeaderMap, HeaderValue, Method};
 
 const PATH: &str = "/hooks/filter";
 

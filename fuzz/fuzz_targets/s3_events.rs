@@ -1,5 +1,5 @@
 //! The three S3 event shapes (direct notification, via SQS (and SNS), EventBridge) through
-//! shared/src/s3_event.rs and the s3-relay handler, with the queue in memory.
+//! shared/src/inbound/s3_event.rs and the s3-relay handler, with the queue in memory.
 //!
 //! Invariants: parsing never panics; every queued envelope round-trips; relaying the same event
 //! twice queues the same job ids (a retried event never makes new jobs); the SQS batch answer
@@ -8,13 +8,13 @@
 
 use std::{collections::HashSet, sync::OnceLock};
 
+use hookrelay::{
+    config::Config,
+    inbound::s3_event::{decode_key, parse_invocation, S3Invocation},
+};
 use hookrelay_fuzz::harness::{RecordingQueue, SharedQueue};
 use s3_relay::handler::S3Relay;
 use serde_json::Value;
-use hookrelay::{
-    config::Config,
-    s3_event::{decode_key, parse_invocation, S3Invocation},
-};
 
 const CONFIG: &str = r#"
 [s3]

@@ -8,12 +8,12 @@
 
 use std::time::SystemTime;
 
+use hookrelay::inbound::verify::{Decision, SystemClock, WebhookRequest};
 use hookrelay_fuzz::{
     harness::{Case, Harness},
     input::FuzzRequest,
     signing::Scheme,
 };
-use hookrelay::verify::{Decision, SystemClock, WebhookRequest};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some(input) = FuzzRequest::decode(data) else {

@@ -16,12 +16,12 @@ use std::{
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use hookrelay::{
-    algorithm::{CallError, Delivered},
-    callback::memory::MemoryCallbacks,
     config::Config,
-    envelope::Envelope,
-    retry::RetryPolicy,
-    target::JobTarget,
+    delivery::call::{CallError, Delivered},
+    delivery::callback::memory::MemoryCallbacks,
+    delivery::retry::RetryPolicy,
+    delivery::targets::JobTarget,
+    wire::envelope::Envelope,
 };
 use worker::{
     actions::{ActionError, DeadLetter, RecordActions, RecordRef},

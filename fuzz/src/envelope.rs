@@ -1,6 +1,6 @@
 //! The envelope invariant: what crosses the queue parses back into exactly what was built.
 
-use hookrelay::envelope::Envelope;
+use hookrelay::wire::envelope::Envelope;
 
 /// Serialises `envelope` as the queue does and parses it back; panics (a finding) unless the
 /// result equals the original, the text is valid JSON equal to serde's own rendering, and a second

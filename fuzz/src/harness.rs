@@ -16,19 +16,19 @@ use std::{
 
 use aws_lambda_events::{encodings::Body, event::lambda_function_urls::LambdaFunctionUrlRequest};
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
+use hookrelay::{
+    config::Config,
+    dedup::{DeliveryLedger, LedgerError},
+    delivery::call::{CallError, Delivered},
+    delivery::targets::JobTarget,
+    foundation::secret::SecretResolver,
+    inbound::verify::{Decision, SystemClock, Verifier, WebhookRequest},
+    queue::{JobQueue, MessageKeys, QueueError},
+    wire::envelope::{Envelope, Payload},
+};
 use http::Response;
 use http::{HeaderName, HeaderValue, Method};
 use ingress::handler::Ingress;
-use hookrelay::{
-    algorithm::{CallError, Delivered},
-    config::Config,
-    dedup::{DeliveryLedger, LedgerError},
-    envelope::{Envelope, Payload},
-    queue::{JobQueue, MessageKeys, QueueError},
-    secret::SecretResolver,
-    target::JobTarget,
-    verify::{Decision, SystemClock, Verifier, WebhookRequest},
-};
 
 use crate::{
     input::FuzzRequest,
@@ -428,7 +428,7 @@ pub fn run_event(data: &[u8]) {
     let index = harness
         .routes
         .iter()
-        .position(|r| hookrelay::route::normalize_path(&path) == r.path())
+        .position(|r| hookrelay::inbound::route::normalize_path(&path) == r.path())
         .unwrap_or_else(|| panic!("queued for `{path}`, which is no route"));
     let webhook = WebhookRequest {
         method: &method,

@@ -20,15 +20,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use hmac::{Hmac, KeyInit, Mac};
-use http::{HeaderMap, HeaderValue, Method};
-use sha2::Sha256;
 use hookrelay::{
     config::{Config, Route},
-    envelope::Envelope,
-    route::{RequestView, RouteTable},
-    secret::SecretResolver,
-    verify::{Decision, SystemClock, Verifier, WebhookRequest},
+    foundation::secret::SecretResolver,
+    inbound::route::{RequestView, RouteTable},
+    inbound::verify::{Decision, SystemClock, Verifier, WebhookRequest},
+    wire::envelope::Envelope,
 };
+use http::{HeaderMap, HeaderValue, Method};
+use sha2::Sha256;
 
 const SECRET: &str = "It's a Secret to Everybody";
 const SIZES: [usize; 2] = [1024, 64 * 1024];

@@ -4,8 +4,7 @@
 
 use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName};
 
-/// Prefix of the attributes the worker adds when it dead-letters a job.
-pub const FAILURE_ATTRIBUTE_PREFIX: &str = "hookrelay-";
+use crate::wire::dead_letter::ATTRIBUTE_PREFIX;
 
 #[derive(Debug, thiserror::Error)]
 #[error("redrive failed after moving {moved} message(s): {reason}")]
@@ -44,7 +43,7 @@ pub async fn redrive(client: &aws_sdk_sqs::Client, from: &str, to: &str, limit: 
                 .queue_url(to)
                 .message_body(message.body().unwrap_or_default());
             for (name, value) in message.message_attributes().into_iter().flatten() {
-                if !name.starts_with(FAILURE_ATTRIBUTE_PREFIX) {
+                if !name.starts_with(ATTRIBUTE_PREFIX) {
                     send = send.message_attributes(name, MessageAttributeValue::clone(value));
                 }
             }

@@ -2,8 +2,8 @@
 //! from AWS): the same filter, the same errors at the same keys; and `null` matching, which only
 //! the JSON form can write.
 
-use serde_json::{json, Value};
 use hookrelay::{config::Config, filter::Filter};
+use serde_json::{json, Value};
 
 fn config(filter_line: &str) -> String {
     format!("[[route]]\npath = \"/hooks/x\"\nverify = \"none\"\nalgorithm = \"a/b\"\n{filter_line}\n")

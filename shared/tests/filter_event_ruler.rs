@@ -3,8 +3,8 @@
 //! through `hookrelay::filter::Filter`, the matcher the ingress uses. Each case is (pattern, event,
 //! expected); a divergence from event-ruler is a bug here, fixed with its case kept below.
 
-use serde_json::{json, Value};
 use hookrelay::filter::Filter;
+use serde_json::{json, Value};
 
 /// RFC 7159's example object, the event of event-ruler's field-combination tests.
 fn rfc_image() -> Value {

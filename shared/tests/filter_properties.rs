@@ -4,15 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use proptest::prelude::*;
-use serde_json::{json, Map, Number, Value};
 use hookrelay::{
     config::Config,
     filter::Filter,
-    route::RequestView,
-    secret::SecretResolver,
-    verify::{Decision, SystemClock, Verifier, WebhookRequest},
+    foundation::secret::SecretResolver,
+    inbound::route::RequestView,
+    inbound::verify::{Decision, SystemClock, Verifier, WebhookRequest},
 };
+use proptest::prelude::*;
+use serde_json::{json, Map, Number, Value};
 
 // ---- generators ---------------------------------------------------------------------------------
 

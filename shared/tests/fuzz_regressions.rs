@@ -1,14 +1,14 @@
 //! Inputs the fuzz targets (fuzz/, FUZZING.md) found, kept as tests of the public API.
 
-use http::{HeaderMap, Method};
-use serde_json::json;
 use hookrelay::{
     config::Config,
     filter::Filter,
-    route::RequestView,
-    secret::SecretResolver,
-    verify::{Decision, SystemClock, Verifier, WebhookRequest},
+    foundation::secret::SecretResolver,
+    inbound::route::RequestView,
+    inbound::verify::{Decision, SystemClock, Verifier, WebhookRequest},
 };
+use http::{HeaderMap, Method};
+use serde_json::json;
 
 /// The filter decision the ingress takes (its fast path) and the one on the fully parsed event.
 async fn decisions(pattern: serde_json::Value, body: &[u8]) -> (bool, bool) {
@@ -51,7 +51,7 @@ async fn invalid_utf8_in_an_unread_field_decides_as_a_full_parse() {
 /// digits, so it no longer read back the same.
 #[test]
 fn an_envelope_with_finer_than_millisecond_time_round_trips() {
-    use hookrelay::envelope::Envelope;
+    use hookrelay::wire::envelope::Envelope;
     let text = r#"{"v":1,"id":"j-1","source":"webhook","route":"/hooks/x","received_at":"2026-11-22T15:00:00.1213Z",
         "delivery_id":null,"content_type":null,"target":{"algorithm":"demo/Hello/0.1.0"},"payload":{"text":"hi"}}"#;
     let parsed = Envelope::from_json(text).unwrap();

@@ -8,13 +8,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine as _};
 use hmac::{KeyInit, Mac};
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
-use proptest::prelude::*;
 use hookrelay::{
     config::Config,
-    secret::SecretResolver,
-    verify::{Clock, Decision, Rejection, Verifier, WebhookRequest},
+    foundation::secret::SecretResolver,
+    inbound::verify::{Clock, Decision, Rejection, Verifier, WebhookRequest},
 };
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use proptest::prelude::*;
 
 /// The instant every generated request is judged at; timestamps are generated around it.
 const NOW: u64 = 1_763_900_000;

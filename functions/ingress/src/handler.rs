@@ -9,20 +9,20 @@ use aws_lambda_events::{
     event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse},
 };
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
+use hookrelay::{
+    config::{Config, ConfigError, Mode, Route, SchemeKind},
+    dedup::DeliveryLedger,
+    delivery::call::{CallError, Delivered},
+    delivery::targets::JobTarget,
+    foundation::secret::SecretResolver,
+    inbound::route::{RequestView, RouteTable},
+    inbound::verify::{Clock, Decision, Reply, SystemClock, Verifier, WebhookRequest},
+    queue::{dedup_id, stable_job_id, JobQueue, MessageKeys, QueueError},
+    wire::envelope::{Envelope, WebhookJob},
+};
 use http::{request::Parts, StatusCode};
 use lambda_runtime::LambdaEvent;
 use serde_json::{json, Value};
-use hookrelay::{
-    algorithm::{CallError, Delivered},
-    config::{Config, ConfigError, Mode, Route, SchemeKind},
-    dedup::DeliveryLedger,
-    envelope::{Envelope, WebhookJob},
-    queue::{dedup_id, stable_job_id, JobQueue, MessageKeys, QueueError},
-    route::{RequestView, RouteTable},
-    secret::SecretResolver,
-    target::JobTarget,
-    verify::{Clock, Decision, Reply, SystemClock, Verifier, WebhookRequest},
-};
 use tokio::time::Instant;
 use tracing::{field, info, warn, Instrument};
 

@@ -1,15 +1,15 @@
 //! `ingress`: the function URL that verifies webhooks and queues them. Wiring only; see handler.rs.
 
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
-use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use hookrelay::{
     config::ConfigError,
     dedup::{DynamoLedger, DEDUP_TABLE_ENV},
+    delivery::targets::Targets,
+    foundation::secret::SecretResolver,
     queue::{SqsJobQueue, QUEUE_URL_ENV},
-    secret::SecretResolver,
     startup,
-    target::Targets,
 };
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 
 use ingress::handler;
 

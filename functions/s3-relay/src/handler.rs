@@ -7,13 +7,13 @@
 //! re-sends the same ids (at-least-once, never silently new jobs).
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
-use serde_json::{json, Value};
 use hookrelay::{
     config::S3Rule,
-    envelope::Envelope,
+    inbound::s3_event::{parse_invocation, S3Invocation, S3Object},
     queue::{JobQueue, MessageKeys},
-    s3_event::{parse_invocation, S3Invocation, S3Object},
+    wire::envelope::Envelope,
 };
+use serde_json::{json, Value};
 use tracing::{info, warn};
 
 pub struct S3Relay<Q> {
@@ -27,7 +27,7 @@ pub enum RelayError {
     #[error("{failed} of {total} S3 records could not be queued; failing the invocation so it is retried")]
     Incomplete { failed: usize, total: usize },
     #[error("{0}")]
-    Event(#[from] hookrelay::s3_event::S3EventError),
+    Event(#[from] hookrelay::inbound::s3_event::S3EventError),
 }
 
 impl From<RelayError> for lambda_runtime::Diagnostic {
@@ -79,7 +79,7 @@ impl<Q: JobQueue> S3Relay<Q> {
 
     async fn relay_all(
         &self,
-        records: Vec<Result<S3Object, hookrelay::s3_event::S3EventError>>,
+        records: Vec<Result<S3Object, hookrelay::inbound::s3_event::S3EventError>>,
     ) -> Result<Value, RelayError> {
         let total = records.len();
         let mut objects = Vec::with_capacity(total);

@@ -1,8 +1,8 @@
 //! `s3-relay`: S3 object events (direct, via SQS, or EventBridge) → queued jobs. Wiring only.
 
+use hookrelay::{config::ConfigError, queue::SqsJobQueue, startup};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use hookrelay::{config::ConfigError, queue::SqsJobQueue, startup};
 
 use s3_relay::handler;
 

@@ -7,8 +7,8 @@
 use std::{collections::HashMap, future::Future, sync::Mutex, time::Duration};
 
 use aws_sdk_sqs::{error::DisplayErrorContext, types::MessageAttributeValue};
-use chrono::{DateTime, SecondsFormat, Utc};
-use hookrelay::envelope::Envelope;
+pub use hookrelay::wire::dead_letter::DeadLetter;
+use hookrelay::wire::envelope::Envelope;
 
 /// The queue a record came from and its handle, as the event gave them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -17,69 +17,6 @@ pub struct RecordRef {
     pub receipt_handle: Option<String>,
     /// `eventSourceARN`: `arn:aws:sqs:<region>:<account>:<name>`.
     pub queue_arn: Option<String>,
-}
-
-/// A job that failed for good: the original body plus why, for whoever reads the DLQ.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadLetter {
-    /// The queue message exactly as received.
-    pub body: String,
-    /// The SQS message id of the original (FIFO de-duplication).
-    pub message_id: String,
-    /// The original's FIFO message group, if any.
-    pub group_id: Option<String>,
-    /// A terse reason (`hookrelay-error`).
-    pub error: String,
-    /// The target's HTTP status, if it answered (`hookrelay-status`).
-    pub status: Option<u16>,
-    /// The job's route, if known (`hookrelay-route`).
-    pub route: Option<String>,
-    /// `ApproximateReceiveCount` (`hookrelay-attempts`).
-    pub attempts: u32,
-    /// `hookrelay-failed-at`.
-    pub failed_at: DateTime<Utc>,
-}
-
-impl DeadLetter {
-    /// The message attributes a dead letter carries: (name, SQS data type, value). Attributes
-    /// without a value are left out (SQS refuses empty ones); values are cleaned of characters
-    /// SQS does not accept and kept short.
-    pub fn attributes(&self) -> Vec<(&'static str, &'static str, String)> {
-        let mut attributes = vec![("hookrelay-error", "String", self.error.clone())];
-        if let Some(status) = self.status {
-            attributes.push(("hookrelay-status", "Number", status.to_string()));
-        }
-        if let Some(route) = &self.route {
-            attributes.push(("hookrelay-route", "String", route.clone()));
-        }
-        attributes.push(("hookrelay-attempts", "Number", self.attempts.to_string()));
-        attributes.push((
-            "hookrelay-failed-at",
-            "String",
-            self.failed_at.to_rfc3339_opts(SecondsFormat::Millis, true),
-        ));
-        attributes
-            .into_iter()
-            .map(|(name, data_type, value)| (name, data_type, attribute_text(&value)))
-            .filter(|(_, _, value)| !value.is_empty())
-            .collect()
-    }
-}
-
-/// At most 512 characters SQS accepts in an attribute (`#x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD
-/// #x10000-#x10FFFF`); others become `?`.
-fn attribute_text(value: &str) -> String {
-    const MAX_CHARS: usize = 512;
-    value
-        .trim()
-        .chars()
-        .take(MAX_CHARS)
-        .map(|c| match c {
-            '\t' | '\n' | '\r' => c,
-            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => '?',
-            c => c,
-        })
-        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -174,7 +111,9 @@ impl RecordActions for SqsActions {
             .as_deref()
             .ok_or_else(|| ActionError("the record has no receipt handle".into()))?;
         let queue_url = self.queue_url_for(record.queue_arn.as_deref()).await?;
-        let seconds = delay.min(hookrelay::retry::SQS_MAX_VISIBILITY).as_secs() as i32;
+        let seconds = delay
+            .min(hookrelay::delivery::retry_after::SQS_MAX_VISIBILITY)
+            .as_secs() as i32;
         self.client
             .change_message_visibility()
             .queue_url(queue_url)
@@ -418,44 +357,5 @@ mod tests {
         );
         let none = SqsActions::new(actions.client.clone(), "dlq".into(), None);
         assert!(none.queue_url_for(Some("not an arn")).await.is_err());
-    }
-
-    #[test]
-    fn dead_letter_attributes() {
-        let letter = DeadLetter {
-            body: "{}".into(),
-            message_id: "m1".into(),
-            group_id: None,
-            error: "algorithm API answered 400:\u{0}bad input".into(),
-            status: Some(400),
-            route: Some("/hooks/github".into()),
-            attempts: 1,
-            failed_at: DateTime::parse_from_rfc3339("2026-11-23T15:00:00.123Z")
-                .unwrap()
-                .with_timezone(&Utc),
-        };
-        assert_eq!(
-            letter.attributes(),
-            [
-                (
-                    "hookrelay-error",
-                    "String",
-                    "algorithm API answered 400:?bad input".into()
-                ),
-                ("hookrelay-status", "Number", "400".into()),
-                ("hookrelay-route", "String", "/hooks/github".into()),
-                ("hookrelay-attempts", "Number", "1".into()),
-                ("hookrelay-failed-at", "String", "2026-11-23T15:00:00.123Z".into()),
-            ]
-        );
-        let poison = DeadLetter {
-            status: None,
-            route: Some("  ".into()),
-            error: "x".repeat(2000),
-            ..letter
-        };
-        let names: Vec<_> = poison.attributes().iter().map(|(n, _, _)| *n).collect();
-        assert_eq!(names, ["hookrelay-error", "hookrelay-attempts", "hookrelay-failed-at"]);
-        assert_eq!(poison.attributes()[0].2.chars().count(), 512);
     }
 }

@@ -1,6 +1,6 @@
 //! The worker handler: each SQS record is one job, delivered to its target concurrently (bounded).
 //!
-//! Every failure is classified ([`hookrelay::retry`]) and decided here, so a job is never lost and
+//! Every failure is classified ([`hookrelay::delivery::retry`]) and decided here, so a job is never lost and
 //! never retried pointlessly:
 //!
 //! | outcome                                 | action                                  | reported failed? |
@@ -16,7 +16,7 @@
 //!
 //! **Callbacks.** When the job's route has a `callback`, its final outcome (delivered, or
 //! dead-lettered for a permanent failure) is then POSTed to the callback URL, signed
-//! ([`hookrelay::callback`]). A callback that fails is never retried by calling the target again:
+//! ([`hookrelay::delivery::callback`]). A callback that fails is never retried by calling the target again:
 //! a transient failure (or no time left to try) queues a follow-up job (source `callback`) on the
 //! record's queue, which is retried, backed off and dead-lettered like any job; a permanent one
 //! dead-letters that follow-up job at once. Either way the record is done. Only when SQS takes
@@ -32,12 +32,13 @@ use std::{
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use hookrelay::{
-    algorithm::{CallError, Delivered},
-    callback::{self, CallbackSender, Outcome, CALLBACK_TIMEOUT},
     config::{Config, TargetSpec},
-    envelope::{Envelope, EnvelopeError, Source},
-    retry::{self, Class, RetryPolicy},
-    target::JobTarget,
+    delivery::call::{CallError, Delivered},
+    delivery::callback::{self, CallbackSender, CALLBACK_TIMEOUT},
+    delivery::retry::{self, Class, RetryPolicy},
+    delivery::targets::JobTarget,
+    wire::callback::{self as callback_body, Outcome},
+    wire::envelope::{Envelope, EnvelopeError, Source},
 };
 use tokio::{sync::Semaphore, task::JoinSet, time::Instant};
 use tracing::{error, info, warn};
@@ -263,7 +264,15 @@ impl<T: JobTarget + 'static, C: CallbackSender + 'static, A: RecordActions + 'st
                 job.log(Some(delivered.status), None, Decision::Delivered, started);
                 if reports {
                     return self
-                        .callback(job, envelope, Outcome::Succeeded(&delivered), deadline)
+                        .callback(
+                            job,
+                            envelope,
+                            Outcome::Succeeded {
+                                result: &delivered.result,
+                                metadata: &delivered.metadata,
+                            },
+                            deadline,
+                        )
                         .await;
                 }
                 return true;
@@ -331,7 +340,7 @@ impl<T: JobTarget + 'static, C: CallbackSender + 'static, A: RecordActions + 'st
     /// record may then be deleted without the target ever being called again.
     async fn callback(&self, job: &Job, envelope: &Envelope, outcome: Outcome<'_>, deadline: Instant) -> bool {
         let started = Instant::now();
-        let body = callback::body(envelope, &outcome);
+        let body = callback_body::body(envelope, &outcome);
         // Keep the margin for queueing the follow-up job if this attempt fails.
         let left = deadline.saturating_duration_since(started).saturating_sub(CALL_MARGIN);
         let error = if left < MIN_CALL_BUDGET {
@@ -701,13 +710,13 @@ mod tests {
     };
 
     use hookrelay::{
-        algorithm::Delivered,
         config::{AlgorithmOptions, AlgorithmPath, DOWNSTREAM},
-        envelope::{Payload, Source, Target},
-        retry::RetryAfter,
+        delivery::call::Delivered,
+        delivery::retry_after::RetryAfter,
+        wire::envelope::{Payload, Source, Target},
     };
 
-    use hookrelay::callback::memory::MemoryCallbacks;
+    use hookrelay::delivery::callback::memory::MemoryCallbacks;
 
     use super::*;
     use crate::actions::memory::MemoryActions;
@@ -968,7 +977,10 @@ mod tests {
             w.actions.retries(),
             [
                 ("m-retry-after:120".to_owned(), Duration::from_secs(120)),
-                ("m-retry-after:999999".to_owned(), retry::SQS_MAX_VISIBILITY),
+                (
+                    "m-retry-after:999999".to_owned(),
+                    hookrelay::delivery::retry_after::SQS_MAX_VISIBILITY
+                ),
             ]
         );
     }

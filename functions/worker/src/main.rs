@@ -1,16 +1,16 @@
 //! `worker`: SQS-triggered; delivers each queued job to its target. Wiring only; see handler.rs.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use hookrelay::{
-    callback::Callbacks,
     config::ConfigError,
+    delivery::callback::Callbacks,
+    delivery::retry::{Class, RetryPolicy},
+    delivery::targets::Targets,
+    foundation::secret::SecretResolver,
     queue::QUEUE_URL_ENV,
-    retry::{Class, RetryPolicy},
-    secret::SecretResolver,
     startup,
-    target::Targets,
 };
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 
 use worker::{
     actions::SqsActions,

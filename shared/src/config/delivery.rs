@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{has_credentials, header_name, AlgorithmPath, ConfigError};
 use crate::{
     filter::{json_pattern, Filter},
-    secret::SecretRef,
+    foundation::secret::SecretRef,
 };
 
 /// The implicit target built from `[downstream]`.

@@ -8,7 +8,8 @@ use std::{collections::HashMap, fmt, time::Duration};
 
 use serde::Deserialize;
 
-use crate::secret::SecretRef;
+use crate::foundation::secret::SecretRef;
+pub use crate::foundation::ConfigError;
 
 mod delivery;
 pub mod s3_source;
@@ -32,22 +33,6 @@ pub const DEFAULT_TOKEN_HEADER: &str = "x-webhook-token";
 
 pub const CONFIG_ENV: &str = "HOOKRELAY_CONFIG";
 pub const CONFIG_FILE_ENV: &str = "HOOKRELAY_CONFIG_FILE";
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid config at `{key}`: {reason}")]
-pub struct ConfigError {
-    pub key: String,
-    pub reason: String,
-}
-
-impl ConfigError {
-    pub fn new(key: impl Into<String>, reason: impl fmt::Display) -> Self {
-        ConfigError {
-            key: key.into(),
-            reason: reason.to_string(),
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -237,7 +222,7 @@ pub struct WorkerSettings {
     /// Whether an algorithm's `{"error": ...}` answer is retried (default: dead-lettered at once).
     pub retry_algorithm_errors: bool,
     /// Whether the worker opens a connection to each target it will call during init, so the
-    /// first job does not pay the TCP and TLS handshakes ([`crate::target::Targets::warm_up`]).
+    /// first job does not pay the TCP and TLS handshakes ([`crate::delivery::targets::Targets::warm_up`]).
     pub warm_up: bool,
 }
 
@@ -383,7 +368,7 @@ impl RawConfig {
     fn validate(self) -> Result<Config, ConfigError> {
         let downstream = self.downstream.validate()?;
         let targets = delivery::targets(self.targets)?;
-        // Routing ignores one trailing slash (`crate::route::normalize_path`), so `/a` and `/a/`
+        // Routing ignores one trailing slash (`crate::inbound::route::normalize_path`), so `/a` and `/a/`
         // are one route: letting the second replace the first would silently swap its
         // verification (a `github` route turned `none` by a typo).
         let mut seen: HashMap<String, usize> = HashMap::new();
@@ -699,7 +684,7 @@ impl RawS3 {
 }
 
 /// The path as routing matches it: one trailing slash does not make another route. The same rule
-/// as `crate::route::normalize_path` (a test holds them together; config sits below routing).
+/// as `crate::inbound::route::normalize_path` (a test holds them together; config sits below routing).
 fn route_path_key(path: &str) -> &str {
     match path.strip_suffix('/') {
         Some(stripped) if !stripped.is_empty() => stripped,
@@ -1074,7 +1059,11 @@ mod tests {
     #[test]
     fn duplicate_routes_are_judged_as_routing_matches_paths() {
         for path in ["/", "//", "/a", "/a/", "/a//", "/a/b/", "/a/b"] {
-            assert_eq!(route_path_key(path), crate::route::normalize_path(path), "{path}");
+            assert_eq!(
+                route_path_key(path),
+                crate::inbound::route::normalize_path(path),
+                "{path}"
+            );
         }
     }
 

@@ -1,5 +1,5 @@
 //! Reading the config object (`HOOKRELAY_CONFIG_FILE=s3://...`) at cold start: one GET, signed
-//! with SigV4 by the AWS SDK's own `aws-sigv4`, over the project's HTTP stack (`crate::tls`).
+//! with SigV4 by the AWS SDK's own `aws-sigv4`, over the project's HTTP stack (`crate::foundation::tls`).
 //!
 //! Not `aws-sdk-s3`: that client grew each function binary by 1.35 MB (the ingress from 7.49 to
 //! 8.85 MB, release build), which would put the deploy zips over their 4 MB goal (BENCHMARKS.md)
@@ -44,7 +44,7 @@ pub async fn read(object: &S3Object, sdk_config: &aws_config::SdkConfig) -> Resu
         .map_err(|e| refuse(format!("no AWS credentials: {e}")))?;
     let headers = signed_headers(url.as_str(), &[], &credentials.into(), &region, SystemTime::now()).map_err(refuse)?;
     // Lambda gives the whole init 10 s: a stalled read must fail it with this message.
-    let client = crate::tls::http_client_builder()?
+    let client = crate::foundation::tls::http_client_builder()?
         .connect_timeout(Duration::from_secs(2))
         .timeout(Duration::from_secs(8))
         .build()

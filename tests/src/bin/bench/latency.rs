@@ -183,7 +183,7 @@ pub struct WarmOverhead {
 
 /// The functions' own SQS client, pointed at `endpoint`.
 async fn functions_sqs_client(endpoint: &str) -> Result<aws_sdk_sqs::Client, String> {
-    let http = hookrelay::sdk_http::http_client().map_err(|e| e.to_string())?;
+    let http = hookrelay::foundation::sdk_http::http_client().map_err(|e| e.to_string())?;
     let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(http)
         .region(aws_config::Region::new("us-east-1"))
