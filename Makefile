@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: dev test venv lint-template build unit e2e clean check-config redrive bench fuzz fuzz-smoke fuzz-seeds fuzz-tools
+.PHONY: dev test venv lint-template build unit e2e clean check-config redrive bench fuzz fuzz-smoke fuzz-seeds fuzz-tools doc deny deny-tools
 
 ## ---- python tools (moto server, cfn-lint, ...) ----------------------------------------------
 venv: $(VENV)/.installed vectors-deps
@@ -82,10 +82,23 @@ dev: venv
 test: venv lint-template
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(MAKE) --no-print-directory doc deny
 	$(CARGO) build --workspace --bins --locked
 	$(LOCAL_AWS_ENV) $(CARGO) test --workspace --locked 2>&1 | tee $(TEST_LOG); exit $${PIPESTATUS[0]}
 	$(MAKE) --no-print-directory fuzz-smoke
 	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' $(TEST_LOG)
+
+## ---- the habits of a maintained crate: docs build, dependency policy ---------------------------
+# The API docs, intra-doc links checked (a broken link or a missing doc of a public item fails).
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
+
+# Licenses, banned crates and sources of every dependency (deny.toml says why not advisories).
+CARGO_DENY_VERSION := 0.20.2
+deny-tools:
+	@$(CARGO) deny --version >/dev/null 2>&1 || $(CARGO) install cargo-deny --version $(CARGO_DENY_VERSION) --locked
+deny: deny-tools
+	$(CARGO) deny --locked check --hide-inclusion-graph licenses bans sources
 
 ## ---- fuzzing (fuzz/, FUZZING.md) -----------------------------------------------------------
 # Coverage-guided targets (cargo-fuzz, libFuzzer + AddressSanitizer) for every parser that sees

@@ -6,10 +6,13 @@ use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName};
 
 use crate::wire::dead_letter::ATTRIBUTE_PREFIX;
 
+/// A redrive that stopped: what was moved is moved (and gone from the source), nothing is lost.
 #[derive(Debug, thiserror::Error)]
 #[error("redrive failed after moving {moved} message(s): {reason}")]
 pub struct RedriveError {
+    /// How many messages were moved before it stopped.
     pub moved: usize,
+    /// Why it stopped (the SQS error).
     pub reason: String,
 }
 

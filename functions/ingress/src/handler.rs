@@ -128,7 +128,7 @@ impl<Q: JobQueue, L: DeliveryLedger, T: JobTarget> Ingress<Q, L, T> {
         self.handle_within(request, None).await
     }
 
-    /// Handles a request; a sync call also ends [`SYNC_ANSWER_MARGIN`] before `deadline`, the
+    /// Handles a request; a sync call also ends [`SYNC_ANSWER_MARGIN`](crate::deadline::SYNC_ANSWER_MARGIN) before `deadline`, the
     /// invocation's own, whatever the route's `deadline_secs`.
     pub async fn handle_within(&self, request: Request, deadline: Option<Instant>) -> Response {
         let Some(entry) = self.routes.get(request.uri().path()) else {

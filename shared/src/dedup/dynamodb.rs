@@ -14,6 +14,7 @@ pub struct DynamoLedger {
 }
 
 impl DynamoLedger {
+    /// The ledger in `table`.
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         DynamoLedger {
             client,

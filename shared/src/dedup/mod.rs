@@ -19,6 +19,7 @@ pub mod memory;
 
 pub use dynamodb::DynamoLedger;
 
+/// The DynamoDB table of the ledger; unset, the ingress keeps no ledger.
 pub const DEDUP_TABLE_ENV: &str = "HOOKRELAY_DEDUP_TABLE";
 
 /// The routes whose provider retries would be dropped by de-duplication, but are not: the route
@@ -77,6 +78,7 @@ fn sends_delivery_id(scheme: SchemeKind) -> bool {
     }
 }
 
+/// The ledger could not be read or written (the ingress answers 503: the provider retries).
 #[derive(Debug, thiserror::Error)]
 #[error("de-duplication ledger unavailable: {0}")]
 pub struct LedgerError(String);

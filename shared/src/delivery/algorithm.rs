@@ -15,6 +15,7 @@ use crate::{
     foundation::secret::Secret,
 };
 
+/// One Algorithmia-compatible API (`[downstream]` or a `[targets.<name>]` with `base_url`).
 pub struct AlgorithmClient {
     http: reqwest::Client,
     base_url: reqwest::Url,
@@ -88,6 +89,7 @@ impl AlgorithmClient {
         url
     }
 
+    /// Calls `algorithm` with `input` (sent as its content type), `Idempotency-Key: <job id>`.
     pub async fn call(
         &self,
         algorithm: &AlgorithmPath,

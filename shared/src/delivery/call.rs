@@ -9,8 +9,11 @@ use crate::delivery::retry_after::RetryAfter;
 /// A successful answer: the algorithm's `result` and `metadata`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivered {
+    /// The target's HTTP status (2xx).
     pub status: u16,
+    /// The algorithm's `result`; for raw answers the body, as JSON when it is JSON, else text.
     pub result: serde_json::Value,
+    /// The algorithm's `metadata`; for raw answers `{"content_type": ..}`.
     pub metadata: serde_json::Value,
 }
 
@@ -29,21 +32,33 @@ pub fn content_type_for(input: &[u8]) -> &'static str {
 /// carries a secret or the request's URL.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
+    /// No answer: connection refused or reset, DNS, TLS (transient).
     #[error("could not reach the algorithm: {0}")]
     Transport(String),
+    /// No answer within the target's timeout (transient).
     #[error("algorithm call timed out")]
     Timeout,
+    /// A non-2xx answer, classified by status ([`super::retry::classify_status`]).
     #[error("algorithm API answered {status}: {message}")]
     Status {
+        /// The HTTP status.
         status: u16,
+        /// The target's error message, or the status's reason phrase.
         message: String,
         /// The answer's `Retry-After`, if it had a valid one (see [`crate::delivery::retry`]).
         retry_after: Option<RetryAfter>,
     },
+    /// A 2xx answer carrying the algorithm's own `error` (permanent unless
+    /// `[worker] algorithm_errors = "transient"`).
     #[error("algorithm failed: {0}")]
     Algorithm(String),
+    /// A 2xx answer that is not the API's JSON (transient: a proxy's page, a truncated answer).
     #[error("algorithm API answered {status} with an unreadable body")]
-    InvalidResponse { status: u16 },
+    InvalidResponse {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The job itself cannot be sent, now or ever (permanent): an unknown target, a bad payload.
     #[error("job cannot be delivered: {0}")]
     BadJob(String),
 }

@@ -94,6 +94,7 @@ impl Callbacks {
         Ok(Callbacks { http, endpoints })
     }
 
+    /// Whether no route has a callback.
     pub fn is_empty(&self) -> bool {
         self.endpoints.is_empty()
     }

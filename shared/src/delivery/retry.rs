@@ -28,6 +28,7 @@ pub enum Class {
 }
 
 impl Class {
+    /// `transient` or `permanent`, as logs and dead letters say it.
     pub fn as_str(self) -> &'static str {
         match self {
             Class::Transient => "transient",

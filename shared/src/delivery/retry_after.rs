@@ -11,7 +11,9 @@ pub const SQS_MAX_VISIBILITY: Duration = Duration::from_secs(12 * 60 * 60);
 /// A target's `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryAfter {
+    /// `Retry-After: 120`.
     Delay(Duration),
+    /// `Retry-After: Sun, 06 Nov 1994 08:49:37 GMT`.
     At(DateTime<Utc>),
 }
 

@@ -17,6 +17,7 @@ use crate::{
 
 /// Where a job is delivered. The worker (and the ingress in sync mode) depend on this trait only.
 pub trait JobTarget: Send + Sync {
+    /// Delivers the job's payload to its target; the answer, or why not.
     fn deliver(&self, envelope: &Envelope) -> impl Future<Output = Result<Delivered, CallError>> + Send;
 }
 
@@ -34,6 +35,7 @@ enum Client {
 }
 
 impl Targets {
+    /// Every target of `config`, clients built and secrets resolved.
     pub async fn from_config(config: &Config, resolver: &SecretResolver) -> Result<Targets, ConfigError> {
         let downstream = algorithm_client(&config.downstream, DOWNSTREAM, resolver).await?;
         let mut named = BTreeMap::new();

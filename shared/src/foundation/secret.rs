@@ -10,10 +10,12 @@ use crate::foundation::ConfigError;
 pub struct Secret(Box<[u8]>);
 
 impl Secret {
+    /// Wraps a value read from its source.
     pub fn new(value: impl Into<Vec<u8>>) -> Self {
         Secret(value.into().into_boxed_slice())
     }
 
+    /// The value, for the one place that needs it (a MAC key, a header): never to log.
     pub fn expose(&self) -> &[u8] {
         &self.0
     }
@@ -28,8 +30,16 @@ impl fmt::Debug for Secret {
 /// Where a secret lives. Parsed from config; resolving it is [`SecretResolver`]'s job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretRef {
+    /// `env:NAME`: the environment variable `NAME`.
     Env(String),
-    SecretsManager { id: String, json_key: Option<String> },
+    /// `secretsmanager:<id>[#json-key]`: a Secrets Manager secret's string, or one field of it
+    /// when it is a JSON object.
+    SecretsManager {
+        /// The secret's name or ARN.
+        id: String,
+        /// The field of a JSON secret, after `#`.
+        json_key: Option<String>,
+    },
 }
 
 impl SecretRef {
@@ -73,6 +83,8 @@ pub struct SecretResolver {
 }
 
 impl SecretResolver {
+    /// A resolver; Secrets Manager is reached through `sdk_config` (or the environment's, loaded
+    /// the first time a `secretsmanager:` reference is resolved).
     pub fn new(sdk_config: Option<aws_config::SdkConfig>) -> Self {
         SecretResolver {
             secrets_manager: tokio::sync::OnceCell::new(),
@@ -80,6 +92,7 @@ impl SecretResolver {
         }
     }
 
+    /// The value `reference` names; errors name `key`, the config key that holds the reference.
     pub async fn resolve(&self, key: &str, reference: &SecretRef) -> Result<Secret, ConfigError> {
         let value = match reference {
             SecretRef::Env(name) => std::env::var(name)

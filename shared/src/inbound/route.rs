@@ -25,6 +25,7 @@ pub struct RouteTable<T> {
 }
 
 impl<T> RouteTable<T> {
+    /// The table of `(path, route)` entries; one trailing slash is ignored.
     pub fn new(entries: impl IntoIterator<Item = (String, T)>) -> Self {
         RouteTable {
             routes: entries
@@ -34,6 +35,7 @@ impl<T> RouteTable<T> {
         }
     }
 
+    /// The route of a request path, if any.
     pub fn get(&self, path: &str) -> Option<&T> {
         self.routes.get(normalize_path(path))
     }
@@ -48,13 +50,16 @@ pub struct RequestView<'a> {
     body: OnceLock<Option<Value>>,
 }
 
+/// Why a route's input mapping could not be applied (the ingress answers 400).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum InputError {
+    /// The mapping reads the body as JSON and it is not.
     #[error("input mapping needs a JSON body")]
     BodyNotJson,
 }
 
 impl<'a> RequestView<'a> {
+    /// The view of `verified`, received on `path`.
     pub fn new(verified: &'a Verified<'a>, path: &'a str) -> Self {
         RequestView {
             verified,

@@ -11,6 +11,7 @@ pub mod sqs;
 
 pub use sqs::SqsJobQueue;
 
+/// The jobs queue's URL (ingress and s3-relay send to it; the worker reads it for follow-ups).
 pub const QUEUE_URL_ENV: &str = "HOOKRELAY_QUEUE_URL";
 
 /// The queue URL in the environment variable `name` (required), checked at cold start: a typo
@@ -65,6 +66,7 @@ fn is_queue_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// Why a job was not queued: either way the caller has not acknowledged anything.
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
     /// The message would exceed what SQS accepts.

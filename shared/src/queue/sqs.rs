@@ -11,6 +11,7 @@ pub struct SqsJobQueue {
 }
 
 impl SqsJobQueue {
+    /// The queue at `queue_url` (FIFO when it ends in `.fifo`).
     pub fn new(client: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> Self {
         SqsJobQueue {
             client,

@@ -1,5 +1,5 @@
 //! The queue message: a versioned JSON envelope, the only thing that crosses the queue.
-//! See `shared/ENVELOPE.md` for the wire format.
+//! See `docs/wire-formats.md` for the wire format.
 
 use std::sync::Mutex;
 
@@ -13,37 +13,55 @@ use crate::{
     inbound::verify::Verified,
 };
 
+/// The envelope version this build writes and reads (`"v"`); any other is a poison message.
 pub const ENVELOPE_VERSION: u32 = 1;
 
 /// The target name of follow-up callback jobs (informational: they never go to a target).
 pub const CALLBACK_TARGET: &str = "callback";
 
+/// One job on the queue (`docs/wire-formats.md`, "Queue envelope"). Never carries secrets or
+/// signature headers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
+    /// The envelope version, [`ENVELOPE_VERSION`].
     pub v: u32,
+    /// Unique per job, and the target's `Idempotency-Key`; S3 jobs and de-duplicated deliveries
+    /// derive it from what identifies them, so a repeat keeps it.
     pub id: String,
+    /// What made the job.
     pub source: Source,
+    /// The ingress route path, or `s3`.
     pub route: String,
+    /// When the ingress or s3-relay received it (milliseconds, UTC).
     #[serde(with = "rfc3339_millis")]
     pub received_at: DateTime<Utc>,
+    /// The provider's delivery id, when it sends one (`X-GitHub-Delivery`).
     pub delivery_id: Option<String>,
+    /// The Content-Type the sender declared.
     pub content_type: Option<String>,
+    /// Where the job goes.
     pub target: Target,
+    /// The target's input: exactly the bytes the sender signed, or the mapped input.
     pub payload: Payload,
+    /// The object, for S3 jobs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3: Option<S3Details>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// What made a job.
 pub enum Source {
+    /// A verified webhook, from the ingress.
     Webhook,
+    /// An S3 object event, from the s3-relay.
     S3,
     /// A follow-up job carrying a route's callback (see [`crate::delivery::callback`]): the worker sends its
     /// payload to the route's callback URL and never calls a target for it.
     Callback,
 }
 
+/// Where a job goes: a target of the config, with the algorithm and options of algorithm targets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {
     /// `downstream` (omitted on the wire) or a `[targets.<name>]` key.
@@ -52,6 +70,7 @@ pub struct Target {
     /// For algorithm targets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub algorithm: Option<AlgorithmPath>,
+    /// The algorithm call's options (omitted when default).
     #[serde(default, skip_serializing_if = "is_default")]
     pub options: AlgorithmOptions,
 }
@@ -82,11 +101,14 @@ impl From<&TargetRef> for Target {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Payload {
+    /// `{"text": ...}`: UTF-8 bytes as they are.
     Text(String),
+    /// `{"base64": ...}`: any other bytes.
     Base64(String),
 }
 
 impl Payload {
+    /// The payload of a copy of `bytes`.
     pub fn from_bytes(bytes: &[u8]) -> Payload {
         Payload::from_vec(bytes.to_vec())
     }
@@ -99,6 +121,7 @@ impl Payload {
         }
     }
 
+    /// The bytes again; an error only for base64 that is not (a forged or damaged message).
     pub fn to_bytes(&self) -> Result<Vec<u8>, EnvelopeError> {
         match self {
             Payload::Text(text) => Ok(text.as_bytes().to_vec()),
@@ -107,23 +130,35 @@ impl Payload {
     }
 }
 
+/// The object an S3 job is about, as its event described it (fields S3 or moto left out are `None`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct S3Details {
+    /// The bucket's name.
     pub bucket: String,
+    /// The object key, URL-decoded.
     pub key: String,
+    /// The object's size in bytes.
     pub size: Option<u64>,
+    /// The object's ETag.
     pub etag: Option<String>,
+    /// S3's ordering token for events of one key.
     pub sequencer: Option<String>,
+    /// When S3 emitted the event (RFC 3339, as the event gave it).
     pub event_time: Option<String>,
+    /// The event's name, e.g. `ObjectCreated:Put`.
     pub event_name: Option<String>,
 }
 
+/// Why a queue message is not a job this worker can run: each is permanent (dead-lettered).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EnvelopeError {
+    /// Not JSON, or not this shape.
     #[error("message is not a hookrelay envelope: {0}")]
     Malformed(String),
+    /// A `v` other than [`ENVELOPE_VERSION`].
     #[error("unsupported envelope version {0} (this worker reads version {ENVELOPE_VERSION})")]
     UnsupportedVersion(u64),
+    /// A `base64` payload that does not decode.
     #[error("envelope payload is not valid base64")]
     BadPayload,
 }
@@ -222,7 +257,7 @@ impl Envelope {
     }
 
     /// The queue message: the JSON `serde_json::to_string(self)` writes, but with U+FFFE and U+FFFF
-    /// escaped ([`escape_noncharacters`]), and written faster.
+    /// escaped as `\ufffe` / `\uffff` (SQS refuses them raw), and written faster.
     ///
     /// The payload is the one field that grows with the request, and escaping it is most of the
     /// ingress's own work on a large body (BENCHMARKS.md, section 4), so it goes through a SIMD
@@ -343,6 +378,7 @@ fn escape_noncharacters(json: Vec<u8>) -> Vec<u8> {
 pub struct WebhookJob(Envelope);
 
 impl WebhookJob {
+    /// The job with its payload: `bytes` taken over, not copied.
     pub fn with_payload(self, bytes: Vec<u8>) -> Envelope {
         Envelope {
             payload: Payload::from_vec(bytes),

@@ -34,10 +34,13 @@ use crate::{
 /// The parts of an HTTP request that verification may look at. `body` is the raw bytes as sent.
 #[derive(Debug, Clone, Copy)]
 pub struct WebhookRequest<'a> {
+    /// The request method.
     pub method: &'a Method,
+    /// The request headers, as received.
     pub headers: &'a HeaderMap,
     /// The raw query string, without `?`.
     pub query: Option<&'a str>,
+    /// The body, byte for byte as the sender signed it.
     pub body: &'a [u8],
 }
 
@@ -45,18 +48,25 @@ pub struct WebhookRequest<'a> {
 /// expected signature or anything derived from a secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
+    /// The scheme's signature header is absent.
     #[error("missing signature")]
     MissingSignature,
+    /// A signature is present but cannot be read (bad encoding, no usable entry).
     #[error("malformed signature")]
     MalformedSignature,
+    /// No signature matches any of the route's secrets.
     #[error("signature mismatch")]
     SignatureMismatch,
+    /// The scheme signs a timestamp and none was sent.
     #[error("missing timestamp")]
     MissingTimestamp,
+    /// The signed timestamp is further from now than the route's tolerance (a replay).
     #[error("timestamp outside tolerance")]
     TimestampOutsideTolerance,
+    /// A handshake's verify token is not the configured one (403).
     #[error("verify token mismatch")]
     VerifyTokenMismatch,
+    /// The scheme does not take this method (405).
     #[error("method not allowed")]
     MethodNotAllowed,
 }
@@ -75,12 +85,16 @@ impl Rejection {
 /// A direct answer to the sender, with nothing queued: a provider's setup handshake.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
+    /// The HTTP status (200 for every handshake today).
     pub status: u16,
+    /// The answer's Content-Type.
     pub content_type: &'static str,
+    /// The answer's body.
     pub body: String,
 }
 
 impl Reply {
+    /// A 200 `text/plain` answer.
     pub fn text(body: impl Into<String>) -> Reply {
         Reply {
             status: 200,
@@ -89,6 +103,7 @@ impl Reply {
         }
     }
 
+    /// A 200 `application/json` answer.
     pub fn json(value: serde_json::Value) -> Reply {
         Reply {
             status: 200,
@@ -109,9 +124,11 @@ pub enum Decision<'a> {
 
 /// Wall-clock time, injectable so timestamped schemes can be tested at a pinned instant.
 pub trait Clock: Send + Sync {
+    /// The time now.
     fn now(&self) -> SystemTime;
 }
 
+/// The real clock.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
@@ -173,22 +190,27 @@ pub struct Verified<'a> {
 }
 
 impl<'a> Verified<'a> {
+    /// The verified body, as the sender signed it.
     pub fn body(&self) -> &'a [u8] {
         self.request.body
     }
 
+    /// The request's headers.
     pub fn headers(&self) -> &'a HeaderMap {
         self.request.headers
     }
 
+    /// The raw query string, without `?`.
     pub fn query(&self) -> Option<&'a str> {
         self.request.query
     }
 
+    /// The request method.
     pub fn method(&self) -> &'a Method {
         self.request.method
     }
 
+    /// The provider's delivery id, when its scheme sends one (the de-duplication key).
     pub fn delivery_id(&self) -> Option<&str> {
         self.delivery_id.as_deref()
     }
