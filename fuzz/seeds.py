@@ -3,7 +3,7 @@
 
 Sources: fuzz/regressions/<target>/ (inputs that once crashed a target), events/ (sample Lambda events), the e2e fixtures (JSON and TOML raw strings in
 tests/e2e/*.rs), tests/vectors/signer.py (the bodies the provider libraries sign), examples/ and
-dev/ configs, shared/ENVELOPE.md, and a few hand-written bodies that reach the filtered routes.
+dev/ configs, the example envelopes of docs/wire-formats.md, and a few hand-written bodies that reach the filtered routes.
 Request seeds use the byte format of fuzz/src/input.rs: 4 control bytes, header lines, a blank
 line, the body. The route byte indexes `harness::routes()`: 3 variants x 13 schemes.
 Standard library only; deterministic output.
@@ -48,8 +48,10 @@ def json_documents():
         except ValueError:
             continue
         docs.append(m.group(1).encode())
-    envelope_md = (ROOT / "shared" / "ENVELOPE.md").read_text(encoding="utf-8")
-    for m in re.finditer(r"```json\n(.*?)```", envelope_md, re.S):
+    # The example envelopes: the JSON blocks of docs/wire-formats.md's envelope section.
+    wire_md = (ROOT / "docs" / "wire-formats.md").read_text(encoding="utf-8")
+    envelope_section = wire_md.split("\n## Queue envelope", 1)[1].split("\n## ", 1)[0]
+    for m in re.finditer(r"```json\n(.*?)```", envelope_section, re.S):
         docs.append(m.group(1).encode())
     return docs
 
@@ -151,7 +153,7 @@ SCHEME_NAMES = ["github", "stripe", "slack", "standard-webhooks", "shopify", "me
 
 def event_seeds(docs):
     """Function URL events (payload format 2.0): the sample and e2e ones, each also aimed at every
-    route of the fuzzed ingress, and the shapes lambda_http panicked on (README)."""
+    route of the fuzzed ingress, and the shapes lambda_http panicked on (docs/behaviour.md)."""
     events = []
     for doc in docs:
         try:

@@ -511,7 +511,7 @@ fn check_answer(case: &Case, reply: &Reply) -> Result<Option<String>, String> {
     }
 }
 
-/// The content type the worker must send the algorithm for this input (README, "worker").
+/// The content type the worker must send the algorithm for this input (docs/behaviour.md, "worker").
 fn algorithm_content_type(body: &[u8]) -> &'static str {
     if serde_json::from_slice::<Value>(body).is_ok() {
         "application/json"

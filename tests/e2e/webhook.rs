@@ -143,7 +143,7 @@ async fn tampered_webhook_is_refused_and_never_queued() {
                 .and_then(|m| m.into_iter().next())
         })
         .await;
-    // And the envelope follows shared/ENVELOPE.md.
+    // And the envelope follows docs/wire-formats.md.
     let env: Value = serde_json::from_str(msg.body().unwrap_or("")).unwrap();
     let expected = [
         ("v", json!(1)),

@@ -2,8 +2,8 @@
 //! function URL response. Pure: no I/O, no clock, no environment.
 //!
 //! The ingress does this itself instead of through `lambda_http`, whose conversion panics before
-//! any handler runs on inputs a client or a direct invoke can send (README, "Known library bugs
-//! worked around"): a raw query string with bytes `http::Uri` refuses, a `host` header or
+//! any handler runs on inputs a client or a direct invoke can send (docs/behaviour.md, "Known library
+//! bugs worked around"): a raw query string with bytes `http::Uri` refuses, a `host` header or
 //! `rawPath` that do not form a URL, and a body flagged base64 that is not. Here it is lenient
 //! wherever the meaning is plain and a terse [`BadRequest`] only where it is not:
 //!

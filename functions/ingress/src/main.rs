@@ -22,7 +22,7 @@ async fn main() -> Result<(), Error> {
     };
     let ingress = &ingress;
     // The raw function URL event, converted by `ingress::event` (not lambda_http, which panics
-    // on some inputs: README, "Known library bugs worked around").
+    // on some inputs: docs/behaviour.md, "Known library bugs worked around").
     run(service_fn(move |event: LambdaEvent<LambdaFunctionUrlRequest>| async move {
         Ok::<_, Error>(ingress.handle_event(event).await)
     }))

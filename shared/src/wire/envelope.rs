@@ -1,5 +1,5 @@
 //! The queue message: a versioned JSON envelope, the only thing that crosses the queue.
-//! See `docs/wire-formats.md` for the wire format.
+//! See `docs/wire-formats.md` ("Queue envelope, version 1") for the wire format.
 
 use std::sync::Mutex;
 
