@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: dev test venv lint-template build unit e2e clean check-config redrive bench fuzz fuzz-smoke fuzz-seeds fuzz-tools doc deny deny-tools
+.PHONY: dev test venv lint-template build unit e2e clean check-config redrive bench fuzz fuzz-smoke fuzz-seeds fuzz-tools doc deny deny-tools links
 
 ## ---- python tools (moto server, cfn-lint, ...) ----------------------------------------------
 venv: $(VENV)/.installed vectors-deps
@@ -82,7 +82,7 @@ dev: venv
 test: venv lint-template
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
-	$(MAKE) --no-print-directory doc deny
+	$(MAKE) --no-print-directory doc deny links
 	$(CARGO) build --workspace --bins --locked
 	$(LOCAL_AWS_ENV) $(CARGO) test --workspace --locked 2>&1 | tee $(TEST_LOG); exit $${PIPESTATUS[0]}
 	$(MAKE) --no-print-directory fuzz-smoke
@@ -99,6 +99,10 @@ deny-tools:
 	@$(CARGO) deny --version >/dev/null 2>&1 || $(CARGO) install cargo-deny --version $(CARGO_DENY_VERSION) --locked
 deny: deny-tools
 	$(CARGO) deny --locked check --hide-inclusion-graph licenses bans sources
+
+# Every relative link and #anchor of the Markdown files resolves.
+links:
+	python3 tools/check_links.py
 
 ## ---- fuzzing (fuzz/, FUZZING.md) -----------------------------------------------------------
 # Coverage-guided targets (cargo-fuzz, libFuzzer + AddressSanitizer) for every parser that sees
