@@ -17,12 +17,16 @@ pub enum ValueSource {
     Header(http::HeaderName),
     /// `query:<name>`
     Query(String),
+    /// `method`: the request's HTTP method.
     Method,
+    /// `path`: the request's path.
     Path,
+    /// `delivery_id`: the provider's delivery id (the one de-duplication uses).
     DeliveryId,
 }
 
 impl ValueSource {
+    /// Parses a `message_group` or input template value; the error is reported at `key`.
     pub fn parse(key: &str, text: &str) -> Result<ValueSource, ConfigError> {
         if text.starts_with('/') {
             return validate_pointer(key, text).map(|()| ValueSource::Pointer(text.to_owned()));

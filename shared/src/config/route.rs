@@ -22,52 +22,72 @@ pub const DEFAULT_SYNC_DEADLINE_SECS: u64 = 25;
 /// `[[route]] dedup_window_secs` when unset: five minutes.
 pub const DEFAULT_DEDUP_WINDOW_SECS: u64 = 300;
 
+/// `[[route]]`: one path of the ingress, its verification and what happens to what it accepts.
 #[derive(Debug, Clone)]
 pub struct Route {
     /// Index in the `[[route]]` list, for error keys and logs.
     pub index: usize,
+    /// `path`: the request path this route answers, starting with `/` (one trailing slash is ignored).
     pub path: String,
+    /// `verify` and its keys: how the sender is authenticated.
     pub verify: VerifySpec,
+    /// `challenge`: an ownership challenge answered without queueing (default: none).
     pub challenge: Option<Challenge>,
     /// Only matching requests are queued; the others are answered `filtered`.
     pub filter: Option<crate::filter::Filter>,
+    /// `input`: what the target receives (default: the raw body).
     pub input: InputMapping,
+    /// `target`, `algorithm`, `options`: where the request goes (default target: `downstream`).
     pub target: TargetRef,
+    /// `mode` and `deadline_secs`: queue and deliver later, or call within the request (default `async`).
     pub mode: Mode,
+    /// `ack`: the answer to a queued request (default: the ingress's JSON `200`).
     pub ack: Option<Ack>,
     /// How long a delivery id is remembered to drop provider retries (zero: never).
     pub dedup_window: Duration,
     /// FIFO queues: the message group (default: the route path).
     pub message_group: Option<ValueSource>,
+    /// `callback`: where the worker reports each job's outcome (default: nowhere).
     pub callback: Option<CallbackSpec>,
 }
 
 impl Route {
+    /// The error key of one of this route's fields, e.g. `route[2].algorithm`.
     pub fn key(&self, field: &str) -> String {
         format!("route[{}].{field}", self.index)
     }
 }
 
+/// `mode`: when the target is called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Queue, acknowledge, deliver later (default).
     Async,
     /// Call the target within the request and answer with its result.
-    Sync { deadline: Duration },
+    Sync {
+        /// `deadline_secs`: how long the request waits for the target, 1 to 900 s (default
+        /// [`DEFAULT_SYNC_DEADLINE_SECS`]).
+        deadline: Duration,
+    },
 }
 
 /// A route's own acknowledgement for queued requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ack {
+    /// `status`: a 2xx status (default 200).
     pub status: u16,
+    /// `body`: the response body (default empty).
     pub body: String,
+    /// `content_type`: the response's `Content-Type` (default `text/plain`).
     pub content_type: String,
 }
 
 /// Where the worker reports a job's outcome, signed per Standard Webhooks.
 #[derive(Debug, Clone)]
 pub struct CallbackSpec {
+    /// `url`: an http(s) URL without credentials.
     pub url: reqwest::Url,
+    /// `secret`: the Standard Webhooks signing secret, a secret reference.
     pub secret: SecretRef,
 }
 

@@ -17,14 +17,20 @@ pub struct S3Settings {
 /// `[[s3.rule]]`: which objects go where.
 #[derive(Debug, Clone)]
 pub struct S3Rule {
+    /// `bucket`: only objects of this bucket (default: any bucket).
     pub bucket: Option<String>,
+    /// `prefix`: only keys starting with it (default: any).
     pub prefix: String,
+    /// `suffix`: only keys ending with it (default: any).
     pub suffix: String,
+    /// `target`, `algorithm`, `options`: where matching objects go (default target: `downstream`).
     pub target: TargetRef,
+    /// `input`: what the target receives for an object (default `key`).
     pub input: S3Input,
 }
 
 impl S3Rule {
+    /// Whether the object `key` in `bucket` is one this rule takes.
     pub fn matches(&self, bucket: &str, key: &str) -> bool {
         self.bucket.as_deref().is_none_or(|b| b == bucket)
             && key.starts_with(&self.prefix)
@@ -32,6 +38,7 @@ impl S3Rule {
     }
 }
 
+/// `input` of an S3 rule: what the target receives for an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum S3Input {

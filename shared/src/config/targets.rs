@@ -19,14 +19,18 @@ pub const DOWNSTREAM: &str = "downstream";
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlgorithmOptions {
+    /// `timeout`: the algorithm's own time limit, 1 to 3000 s (default: the API's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<u64>,
+    /// `stdout`: whether the API returns the algorithm's standard output (default: the API's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stdout: Option<bool>,
+    /// `output`: `raw` or `void` (default: the JSON result).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<OutputMode>,
 }
 
+/// `options.output`: how the Algorithmia API answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OutputMode {
@@ -43,28 +47,38 @@ pub struct TargetRef {
     pub name: String,
     /// For algorithm targets: which algorithm.
     pub algorithm: Option<AlgorithmPath>,
+    /// `options`: query parameters for algorithm targets (default: none).
     pub options: AlgorithmOptions,
 }
 
 /// A named target: another algorithm API or a generic HTTP endpoint.
 #[derive(Debug, Clone)]
 pub enum TargetSpec {
+    /// `type = "algorithm"`: an Algorithmia-compatible API, with the keys of `[downstream]`.
     Algorithm(Downstream),
+    /// `type = "http"`: a generic HTTP endpoint.
     Http(HttpTargetSpec),
 }
 
+/// A `[targets.<name>]` of `type = "http"`: a generic HTTP endpoint and how to call it.
 #[derive(Debug, Clone)]
 pub struct HttpTargetSpec {
+    /// `url`: an http(s) URL without credentials (required).
     pub url: reqwest::Url,
+    /// `method`: POST, PUT or PATCH (default POST).
     pub method: http::Method,
     /// Extra headers; values are literals or secret references.
     pub headers: Vec<(http::HeaderName, HeaderValueSpec)>,
+    /// `timeout_secs`: how long one call may take, 1 to 900 s (default 30).
     pub timeout: Duration,
 }
 
+/// The value of a `headers` entry of an HTTP target.
 #[derive(Debug, Clone)]
 pub enum HeaderValueSpec {
+    /// Any other text: sent as written.
     Literal(String),
+    /// `env:...` or `secretsmanager:...`: a secret reference, resolved by the function that calls the target.
     Secret(SecretRef),
 }
 

@@ -16,7 +16,9 @@ pub const DEFAULT_TOKEN_HEADER: &str = "x-webhook-token";
 /// accepts is checked at parse time, so every field here is meaningful for `scheme`.
 #[derive(Debug, Clone)]
 pub struct VerifySpec {
+    /// `verify`: the scheme.
     pub scheme: SchemeKind,
+    /// `secrets`: secret references to the signing secrets; several allow a rotation.
     pub secrets: Vec<SecretRef>,
     /// `token`: the header that carries the shared secret.
     pub header: Option<http::HeaderName>,
@@ -35,27 +37,43 @@ pub struct VerifySpec {
 /// The verification schemes, by their `verify = "..."` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SchemeKind {
+    /// `github`: `X-Hub-Signature-256`, HMAC-SHA256 of the body.
     GitHub,
+    /// `stripe`: `Stripe-Signature`, timestamped HMAC-SHA256.
     Stripe,
+    /// `slack`: `X-Slack-Signature`, timestamped HMAC-SHA256.
     Slack,
+    /// `standard-webhooks` (alias `svix`): HMAC `v1` or Ed25519 `v1a` signatures.
     StandardWebhooks,
+    /// `shopify`: `X-Shopify-Hmac-Sha256`, base64 HMAC-SHA256 of the body.
     Shopify,
+    /// `meta` (alias `whatsapp`): `X-Hub-Signature-256` plus the GET verify-token handshake.
     Meta,
+    /// `zoom`: `x-zm-signature`, timestamped HMAC-SHA256.
     Zoom,
+    /// `twilio`: `X-Twilio-Signature` over the public URL and the form parameters.
     Twilio,
+    /// `cal`: Cal.com's `X-Cal-Signature-256`, HMAC-SHA256 of the body.
     Cal,
+    /// `hmac`: a generic HMAC scheme described by the route's `hmac` table.
     Hmac,
+    /// `token`: a shared secret in a header, compared in constant time.
     Token,
+    /// `basic`: HTTP Basic authentication; the secrets are `user:password`.
     Basic,
+    /// `none`: no verification (the route is open).
     None,
 }
 
+/// `tolerance_secs` when unset: five minutes.
 pub const DEFAULT_TOLERANCE_SECS: u64 = 300;
 
 impl SchemeKind {
+    /// The `verify` names, for the error that lists them.
     pub const NAMES: &'static str =
         "github, stripe, slack, standard-webhooks (svix), shopify, meta (whatsapp), zoom, twilio, cal, hmac, token, basic, none";
 
+    /// The scheme named `name` (aliases included), if there is one.
     pub fn parse(name: &str) -> Option<SchemeKind> {
         Some(match name {
             "github" => SchemeKind::GitHub,
@@ -92,8 +110,11 @@ impl SchemeKind {
 /// `hmac = { header, algorithm, encoding, prefix, content, timestamp_header }` on a route.
 #[derive(Debug, Clone)]
 pub struct HmacSpec {
+    /// `header`: the header that carries the signature (required).
     pub header: http::HeaderName,
+    /// `algorithm`: `sha1`, `sha256` or `sha512` (required).
     pub algorithm: HmacAlgorithm,
+    /// `encoding`: how the signature is written, `hex` or `base64` (required).
     pub encoding: SignatureEncoding,
     /// Stripped from the header value before decoding (e.g. `sha256=`).
     pub prefix: String,
@@ -103,25 +124,36 @@ pub struct HmacSpec {
     pub timestamp_header: Option<http::HeaderName>,
 }
 
+/// `hmac.algorithm`: the hash of the generic HMAC scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HmacAlgorithm {
+    /// `sha1`
     Sha1,
+    /// `sha256`
     Sha256,
+    /// `sha512`
     Sha512,
 }
 
+/// `hmac.encoding`: how the signature is written in its header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureEncoding {
+    /// `hex`: hexadecimal, either case.
     Hex,
+    /// `base64`: the standard alphabet, padding optional.
     Base64,
 }
 
 /// A piece of the generic HMAC scheme's signed-content template, e.g. `"{timestamp}.{body}"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContentPart {
+    /// Text signed as written.
     Literal(String),
+    /// `{body}`: the raw request body.
     Body,
+    /// `{timestamp}`: the value of `timestamp_header`.
     Timestamp,
+    /// `{header:<name>}`: the value of that request header.
     Header(http::HeaderName),
 }
 
