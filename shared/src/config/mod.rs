@@ -6,10 +6,11 @@
 //!
 //! One module per TOML table, each with its public types, its raw serde shape and its checks:
 //! `[downstream]` (`downstream.rs`), `[targets.<name>]` and the target a route or rule names
-//! (`targets.rs`), `[[route]]` (`route.rs`, its verification keys in `verify_spec.rs`, its
-//! `input` in `input.rs`), `[s3]` (`s3.rs`), `[ingress]` (`ingress.rs`), `[worker]`
-//! (`worker.rs`); `values.rs` holds the value kinds several tables share. This module holds
-//! [`Config`], the top-level shape and the checks across tables; everything is re-exported here.
+//! (`targets.rs`), `[[route]]` (`route.rs`; its verification keys in `verify_spec.rs`, their
+//! `hmac` table in `hmac_spec.rs`, its `input` in `input.rs`), `[s3]` (`s3.rs`), `[ingress]`
+//! (`ingress.rs`), `[worker]` (`worker.rs`); `values.rs` holds the value kinds several tables
+//! share. This module holds [`Config`], the top-level shape and the checks across tables;
+//! everything is re-exported here, at the paths the rest of the crate uses.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -20,6 +21,7 @@ use crate::foundation::secret::SecretRef;
 pub use crate::foundation::ConfigError;
 
 mod downstream;
+mod hmac_spec;
 mod ingress;
 mod input;
 mod route;
@@ -33,6 +35,7 @@ mod verify_spec;
 mod worker;
 
 pub use downstream::{Downstream, DEFAULT_BASE_URL};
+pub use hmac_spec::{ContentPart, HmacAlgorithm, HmacSpec, SignatureEncoding};
 pub use ingress::{IngressSettings, DEFAULT_MAX_BODY_BYTES, MAX_BODY_LIMIT};
 pub use input::{InputMapping, ValueSource};
 pub use route::{Ack, CallbackSpec, Mode, Route, DEFAULT_DEDUP_WINDOW_SECS, DEFAULT_SYNC_DEADLINE_SECS};
@@ -40,10 +43,7 @@ pub use s3::{S3Input, S3Rule, S3Settings};
 pub use source::{ConfigSource, S3Object, MAX_CONFIG_BYTES};
 pub use targets::{AlgorithmOptions, HeaderValueSpec, HttpTargetSpec, OutputMode, TargetRef, TargetSpec, DOWNSTREAM};
 pub use values::AlgorithmPath;
-pub use verify_spec::{
-    Challenge, ContentPart, HmacAlgorithm, HmacSpec, SchemeKind, SignatureEncoding, VerifySpec, DEFAULT_TOKEN_HEADER,
-    DEFAULT_TOLERANCE_SECS,
-};
+pub use verify_spec::{Challenge, SchemeKind, VerifySpec, DEFAULT_TOKEN_HEADER, DEFAULT_TOLERANCE_SECS};
 pub use worker::WorkerSettings;
 
 /// SQS's largest message (1 MiB since August 2025).

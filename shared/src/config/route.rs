@@ -7,10 +7,11 @@ use std::{collections::BTreeMap, time::Duration};
 use serde::Deserialize;
 
 use super::{
+    hmac_spec::RawHmac,
     input::{input, InputMapping, RawInput, ValueSource},
     targets::{target_ref, AlgorithmOptions, TargetRef, TargetSpec},
     values::http_url,
-    verify_spec::{Challenge, RawChallenge, RawHmac, VerifyKeys, VerifySpec},
+    verify_spec::{Challenge, RawChallenge, VerifyKeys, VerifySpec},
 };
 use crate::{
     filter::{json_pattern, Filter},
