@@ -18,6 +18,7 @@ use super::{Config, ConfigError, CONFIG_ENV, CONFIG_FILE_ENV};
 /// keeps a wrong object from being read into memory whole.
 pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
 
+/// Where the config is read from: exactly one of the two environment variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigSource {
     /// `HOOKRELAY_CONFIG`: the TOML text.
@@ -28,10 +29,14 @@ pub enum ConfigSource {
     S3(S3Object),
 }
 
+/// An S3 object named by `s3://<bucket>/<key>[?versionId=<id>]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Object {
+    /// The bucket name.
     pub bucket: String,
+    /// The object key, as written after the bucket.
     pub key: String,
+    /// `versionId`: one version of the object, pinned (default: the current one).
     pub version_id: Option<String>,
 }
 
