@@ -112,14 +112,14 @@ impl RawConfig {
     fn validate(self) -> Result<Config, ConfigError> {
         let downstream = self.downstream.validate()?;
         let targets = targets::targets(self.targets)?;
-        // Routing ignores one trailing slash (`crate::inbound::route::normalize_path`), so `/a` and `/a/`
+        // Routing ignores one trailing slash ([`normalize_path`]), so `/a` and `/a/`
         // are one route: letting the second replace the first would silently swap its
         // verification (a `github` route turned `none` by a typo).
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut routes: Vec<Route> = Vec::with_capacity(self.routes.len());
         for (index, raw) in self.routes.into_iter().enumerate() {
             let route = raw.validate(index, &targets)?;
-            if let Some(&first) = seen.get(route_path_key(&route.path)) {
+            if let Some(&first) = seen.get(normalize_path(&route.path)) {
                 let other = &routes[first];
                 let reason = match other.path == route.path {
                     true => format!("`{}` is already the path of route[{first}]", route.path),
@@ -130,7 +130,7 @@ impl RawConfig {
                 };
                 return Err(ConfigError::new(route.key("path"), reason));
             }
-            seen.insert(route_path_key(&route.path).to_owned(), index);
+            seen.insert(normalize_path(&route.path).to_owned(), index);
             routes.push(route);
         }
         let s3 = match self.s3 {
@@ -150,9 +150,10 @@ impl RawConfig {
     }
 }
 
-/// The path as routing matches it: one trailing slash does not make another route. The same rule
-/// as `crate::inbound::route::normalize_path` (a test holds them together; config sits below routing).
-fn route_path_key(path: &str) -> &str {
+/// The path as routing matches it: paths are matched exactly, except that one trailing slash does
+/// not make another route. Here, below routing, because the duplicate-route check at cold start
+/// must judge paths exactly as the route table ([`crate::inbound::route::RouteTable`]) will.
+pub fn normalize_path(path: &str) -> &str {
     match path.strip_suffix('/') {
         Some(stripped) if !stripped.is_empty() => stripped,
         _ => path,
@@ -405,13 +406,17 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_routes_are_judged_as_routing_matches_paths() {
-        for path in ["/", "//", "/a", "/a/", "/a//", "/a/b/", "/a/b"] {
-            assert_eq!(
-                route_path_key(path),
-                crate::inbound::route::normalize_path(path),
-                "{path}"
-            );
+    fn one_trailing_slash_is_ignored_by_routing() {
+        for (path, routed) in [
+            ("/", "/"),
+            ("//", "/"),
+            ("/a", "/a"),
+            ("/a/", "/a"),
+            ("/a//", "/a/"),
+            ("/a/b/", "/a/b"),
+            ("/a/b", "/a/b"),
+        ] {
+            assert_eq!(normalize_path(path), routed, "{path}");
         }
     }
 

@@ -11,13 +11,9 @@ use crate::{
     inbound::verify::Verified,
 };
 
-/// Paths are matched exactly, except that one trailing slash does not make a different route.
-pub fn normalize_path(path: &str) -> &str {
-    match path.strip_suffix('/') {
-        Some(stripped) if !stripped.is_empty() => stripped,
-        _ => path,
-    }
-}
+/// Paths are matched exactly, except that one trailing slash does not make a different route
+/// (the rule lives in config, whose cold-start check of duplicate routes applies it too).
+pub use crate::config::normalize_path;
 
 /// Routes by normalised path, built once at cold start.
 pub struct RouteTable<T> {
