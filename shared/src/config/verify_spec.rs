@@ -73,6 +73,42 @@ pub enum SchemeKind {
 pub const DEFAULT_TOLERANCE_SECS: u64 = 300;
 
 impl SchemeKind {
+    /// Every scheme, in the order of [`SchemeKind::NAMES`].
+    pub const ALL: [SchemeKind; 13] = [
+        SchemeKind::GitHub,
+        SchemeKind::Stripe,
+        SchemeKind::Slack,
+        SchemeKind::StandardWebhooks,
+        SchemeKind::Shopify,
+        SchemeKind::Meta,
+        SchemeKind::Zoom,
+        SchemeKind::Twilio,
+        SchemeKind::Cal,
+        SchemeKind::Hmac,
+        SchemeKind::Token,
+        SchemeKind::Basic,
+        SchemeKind::None,
+    ];
+
+    /// The scheme's `verify = "..."` name (aliases aside).
+    pub fn name(self) -> &'static str {
+        match self {
+            SchemeKind::GitHub => "github",
+            SchemeKind::Stripe => "stripe",
+            SchemeKind::Slack => "slack",
+            SchemeKind::StandardWebhooks => "standard-webhooks",
+            SchemeKind::Shopify => "shopify",
+            SchemeKind::Meta => "meta",
+            SchemeKind::Zoom => "zoom",
+            SchemeKind::Twilio => "twilio",
+            SchemeKind::Cal => "cal",
+            SchemeKind::Hmac => "hmac",
+            SchemeKind::Token => "token",
+            SchemeKind::Basic => "basic",
+            SchemeKind::None => "none",
+        }
+    }
+
     /// The `verify` names, for the error that lists them.
     pub const NAMES: &'static str =
         "github, stripe, slack, standard-webhooks (svix), shopify, meta (whatsapp), zoom, twilio, cal, hmac, token, basic, none";
@@ -387,5 +423,15 @@ mod tests {
         assert_eq!(SchemeKind::parse("whatsapp"), Some(SchemeKind::Meta));
         assert_eq!(ok.routes[0].challenge, Some(Challenge::Query("challenge".into())));
         assert_eq!(SchemeKind::parse("svix"), Some(SchemeKind::StandardWebhooks));
+    }
+
+    #[test]
+    fn every_scheme_is_named_and_parsed_back() {
+        let mut listed = SchemeKind::NAMES.split(", ").map(|n| n.split(' ').next().unwrap());
+        for kind in SchemeKind::ALL {
+            assert_eq!(SchemeKind::parse(kind.name()), Some(kind));
+            assert_eq!(listed.next(), Some(kind.name()));
+        }
+        assert_eq!(listed.next(), None);
     }
 }
