@@ -1,4 +1,4 @@
-//! 1. Cold start: process spawn → the first `GET /2018-06-01/runtime/invocation/next` on a
+//! Section 1, cold start: process spawn → the first `GET /2018-06-01/runtime/invocation/next` on a
 //! blocking loopback listener, runs interleaved.
 
 use std::collections::BTreeMap;

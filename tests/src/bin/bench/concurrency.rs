@@ -1,5 +1,6 @@
-//! 5. Worker concurrency: the real `worker` binary under the harness's Runtime API, calling the
-//! harness's algorithm server with 200 ms per call, for batches of 1, 10 and 100 records.
+//! Section 5, worker concurrency: the real `worker` binary under the harness's Runtime API,
+//! calling the harness's algorithm server with 200 ms per call, for batches of 1, 10 and 100
+//! records.
 
 use std::time::{Duration, Instant};
 

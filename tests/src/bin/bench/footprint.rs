@@ -1,4 +1,5 @@
-//! 6. Footprint: `VmHWM` after N invocations of each function through the harness (moto for SQS).
+//! Section 6, footprint: `VmHWM` after N invocations of each function through the harness (moto
+//! for SQS).
 
 use std::time::{Duration, Instant};
 

@@ -1,4 +1,4 @@
-//! 4. The ingress hot path, read from criterion's output (`cargo bench -p hookrelay --bench
+//! Section 4, the ingress hot path, read from criterion's output (`cargo bench -p hookrelay --bench
 //! hot_path`).
 
 use std::path::Path;

@@ -28,7 +28,7 @@ pub fn header(w: &mut String, started: chrono::DateTime<chrono::Utc>, load_befor
     writeln!(w).unwrap();
 }
 
-/// 1. Cold start.
+/// Section 1: cold start.
 pub fn cold_start(
     w: &mut String,
     runs: usize,
@@ -91,7 +91,7 @@ pub fn cold_start(
     writeln!(w).unwrap();
 }
 
-/// 2. First invocation after init, with a TLS handshake.
+/// Section 2: first invocation after init, with a TLS handshake.
 pub fn first_invocation(w: &mut String, first_runs: usize, first: &Option<FirstCalls>) {
     writeln!(w, "## 2. First invocation after init, with a TLS handshake\n").unwrap();
     writeln!(
@@ -139,7 +139,7 @@ pub fn first_invocation(w: &mut String, first_runs: usize, first: &Option<FirstC
     }
 }
 
-/// 3. Ingress warm overhead.
+/// Section 3: ingress warm overhead.
 pub fn warm_overhead(w: &mut String, warm: &Option<WarmOverhead>) {
     writeln!(w, "## 3. Ingress warm overhead\n").unwrap();
     writeln!(
@@ -179,7 +179,7 @@ pub fn warm_overhead(w: &mut String, warm: &Option<WarmOverhead>) {
     }
 }
 
-/// 4. Ingress hot path (criterion).
+/// Section 4: ingress hot path (criterion).
 pub fn hot_path(w: &mut String, criterion_dir: &Path) {
     writeln!(w, "## 4. Ingress hot path (criterion)\n").unwrap();
     writeln!(
@@ -199,12 +199,12 @@ pub fn hot_path(w: &mut String, criterion_dir: &Path) {
     let mut any_criterion = false;
     for (label, goal) in [("1KiB", 3.0), ("64KiB", 1.2)] {
         let group = format!("ingress_hot_path_{label}");
-        let Some(base) = criterion_median(&criterion_dir, &group, "hmac_sha256") else {
+        let Some(base) = criterion_median(criterion_dir, &group, "hmac_sha256") else {
             continue;
         };
         any_criterion = true;
         for case in ["github", "github_nofilter", "stripe"] {
-            if let Some((m, lo, hi)) = criterion_median(&criterion_dir, &group, case) {
+            if let Some((m, lo, hi)) = criterion_median(criterion_dir, &group, case) {
                 let r = m / base.0;
                 writeln!(
                     w,
@@ -231,7 +231,7 @@ pub fn hot_path(w: &mut String, criterion_dir: &Path) {
     writeln!(w).unwrap();
 }
 
-/// 5. Worker concurrency.
+/// Section 5: worker concurrency.
 pub fn worker_concurrency(w: &mut String, worker_runs: usize, worker: &Option<WorkerResult>) {
     writeln!(w, "## 5. Worker concurrency\n").unwrap();
     writeln!(
@@ -274,7 +274,7 @@ pub fn worker_concurrency(w: &mut String, worker_runs: usize, worker: &Option<Wo
     }
 }
 
-/// 6. Footprint: peak RSS, binary and zip sizes.
+/// Section 6: footprint: peak RSS, binary and zip sizes.
 pub fn footprint(w: &mut String, invocations: usize, fps: &[Footprint], root: &Path, lambda_dir: &Path) {
     writeln!(w, "## 6. Footprint\n").unwrap();
     writeln!(
@@ -313,8 +313,8 @@ pub fn footprint(w: &mut String, invocations: usize, fps: &[Footprint], root: &P
         w,
         "Sizes: the release binary in {} and `cargo lambda build --release --output-format zip` output in {} \
          (`bootstrap.zip`; 1 MB = 10^6 bytes).\n",
-        bin_dir.strip_prefix(&root).unwrap_or(&bin_dir).display(),
-        lambda_dir.strip_prefix(&root).unwrap_or(&lambda_dir).display()
+        bin_dir.strip_prefix(root).unwrap_or(&bin_dir).display(),
+        lambda_dir.strip_prefix(root).unwrap_or(lambda_dir).display()
     )
     .unwrap();
     writeln!(w, "| function | release binary | zip | goal ≤ 4 MB | zip written |").unwrap();
