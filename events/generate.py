@@ -182,7 +182,7 @@ write("s3-via-sqs.json", sqs_event(compact({"Records": [s3_record()]}), "2e1424d
 
 # S3 -> EventBridge -> Lambda. The key is URL-encoded as in notifications (the AWS docs do not say;
 # AWS's own consumers, e.g. Powertools' S3EventBridgeNotificationObject, decode it; see
-# shared/src/inbound/s3_event.rs). moto sends it raw; decoding "my photo(1).jpg" leaves it unchanged.
+# shared/src/inbound/s3_event/eventbridge.rs). moto sends it raw; decoding "my photo(1).jpg" leaves it unchanged.
 write(
     "s3-eventbridge.json",
     {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the fuzz targets' seed corpora into fuzz/seeds/<target>/ (gitignored; `make fuzz-seeds`).
 
-Sources: fuzz/regressions/<target>/ (inputs that once crashed a target), events/ (sample Lambda events), the e2e fixtures (JSON and TOML raw strings in
+Sources: fuzz/regressions/<target>/ (inputs that once crashed a target), events/ (sample Lambda events), fixtures/aws/ (AWS's documented samples), the e2e fixtures (JSON and TOML raw strings in
 tests/e2e/*.rs), tests/vectors/signer.py (the bodies the provider libraries sign), examples/ and
 dev/ configs, the example envelopes of docs/wire-formats.md, and a few hand-written bodies that reach the filtered routes.
 Request seeds use the byte format of fuzz/src/input.rs: 4 control bytes, header lines, a blank
@@ -32,7 +32,7 @@ def raw_strings(path):
 
 def json_documents():
     docs = []
-    for path in sorted((ROOT / "events").glob("*.json")):
+    for path in sorted((ROOT / "events").glob("*.json")) + sorted((ROOT / "fixtures" / "aws").glob("*.json")):
         docs.append(path.read_bytes())
     for path in sorted((ROOT / "tests" / "e2e").glob("*.rs")) + sorted((ROOT / "tests" / "src").glob("*.rs")):
         for text in raw_strings(path):

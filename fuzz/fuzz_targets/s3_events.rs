@@ -1,5 +1,5 @@
 //! The three S3 event shapes (direct notification, via SQS (and SNS), EventBridge) through
-//! shared/src/inbound/s3_event.rs and the s3-relay handler, with the queue in memory.
+//! shared/src/inbound/s3_event/ and the s3-relay handler, with the queue in memory.
 //!
 //! Invariants: parsing never panics; every queued envelope round-trips; relaying the same event
 //! twice queues the same job ids (a retried event never makes new jobs); the SQS batch answer

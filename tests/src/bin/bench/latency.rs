@@ -12,7 +12,8 @@ use hookrelay_e2e::function_url::{build_event, EventInput};
 use hookrelay_e2e::{github_signature, AlgorithmServer, FunctionConfig, FunctionProcess, PrivateCa, RuntimeApi};
 use serde_json::{json, Value};
 
-use crate::{config_toml, failures, function_binary, sqs_batch, SECRET};
+use crate::events::{failures, sqs_batch};
+use crate::{config_toml, function_binary, SECRET};
 
 const READY: Duration = Duration::from_secs(30);
 const INVOKE: Duration = Duration::from_secs(60);
