@@ -7,7 +7,9 @@ use std::{fmt, path::Path};
 
 use serde_json::Value;
 
-use super::{json_pattern, Alternative, Filter, Route, Walk, ROUTE_BUDGET};
+use super::matcher::Alternative;
+use super::walk::{Route, Walk, MAX_EVENT_DEPTH, ROUTE_BUDGET};
+use super::{json_pattern, Filter};
 
 /// How many values found at a field are shown.
 const SHOWN_VALUES: usize = 3;
@@ -17,24 +19,32 @@ const SHOWN_CHARS: usize = 80;
 /// The outcome of matching one event, with the reason when it does not match.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Explanation {
+    /// The event matches: [`Filter::matches`] holds.
     Match,
     /// One failure per alternative of the pattern (one unless it has `$or`), in pattern order.
     NoMatch(Vec<Failure>),
 }
 
+/// Why one alternative of the pattern does not match the event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Failure {
     /// `path` (dot-joined, e.g. `body.detail.state`) is the first field that fails on its own:
     /// `wanted` is its match values as written, `found` the values the event has there
     /// (empty when it has none).
     Field {
+        /// The failing field's dot-joined path.
         path: String,
+        /// Its match values as written in the pattern.
         wanted: String,
+        /// The values the event has at that path, the first few only (empty when it has none).
         found: Vec<Value>,
     },
     /// Every field matches on its own, but not together: they match in different elements of
     /// an event array (or dotted keys made the event too ambiguous to search).
-    Together { paths: Vec<String> },
+    Together {
+        /// The dot-joined paths of all fields of the alternative.
+        paths: Vec<String>,
+    },
 }
 
 impl Filter {
@@ -83,7 +93,7 @@ fn first_failure(alternative: &Alternative, event: &Value) -> Failure {
 /// The values at a dot-joined `path` of `value`, looking through arrays and trying every way
 /// dotted keys can split the path, as the matcher does; at most [`SHOWN_VALUES`] + 1.
 fn values_at(value: &Value, path: &str, out: &mut Vec<Value>, depth: usize) {
-    if out.len() > SHOWN_VALUES || depth > super::MAX_EVENT_DEPTH {
+    if out.len() > SHOWN_VALUES || depth > MAX_EVENT_DEPTH {
         return;
     }
     match value {
@@ -164,7 +174,9 @@ impl fmt::Display for Explanation {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{what}: {reason}")]
 pub struct BadInput {
+    /// Which argument: `pattern` or `event`.
     pub what: &'static str,
+    /// What is wrong with it.
     pub reason: String,
 }
 

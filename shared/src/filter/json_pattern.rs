@@ -10,7 +10,8 @@ use std::fmt;
 use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::{error, key_path, Filter, FilterError};
+use super::compile::key_path;
+use super::{error, Filter, FilterError};
 
 /// The parts of the request a route filter looks at: the keys of the event the ingress gives
 /// `Filter::matches`.

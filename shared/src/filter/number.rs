@@ -3,7 +3,9 @@
 
 use serde_json::Number;
 
-use super::{Range, NUMERIC_LIMIT, SCALE};
+/// `numeric` range limit, ±5.0e9, scaled by 10^6 (six decimal places).
+const NUMERIC_LIMIT: i128 = 5_000_000_000 * SCALE;
+const SCALE: i128 = 1_000_000;
 
 /// A JSON number as value × 10^6 = `floor` + a fraction in [0, 1), which is zero when `exact`.
 /// `None` outside ±5.0e9.
@@ -14,6 +16,7 @@ pub(super) struct Scaled {
 }
 
 impl Scaled {
+    /// `number` scaled, or `None` when it is outside ±5.0e9.
     pub(super) fn of(number: &Number) -> Option<Scaled> {
         let whole = number
             .as_u64()
@@ -62,22 +65,18 @@ impl Scaled {
         })
     }
 
+    /// Whether the number is exactly `bound` (value × 10^6).
     pub(super) fn equals(self, bound: i128) -> bool {
         self.exact && self.floor == bound
     }
 
+    /// Whether the number lies above a lower bound (`(bound, inclusive)`).
     pub(super) fn above(self, (bound, inclusive): (i128, bool)) -> bool {
         self.floor > bound || (self.floor == bound && (inclusive || !self.exact))
     }
 
+    /// Whether the number lies below an upper bound (`(bound, inclusive)`).
     pub(super) fn below(self, (bound, inclusive): (i128, bool)) -> bool {
         self.floor < bound || (inclusive && self.equals(bound))
-    }
-}
-
-impl Range {
-    pub(super) fn contains(&self, number: &Number) -> bool {
-        let Some(value) = Scaled::of(number) else { return false };
-        self.low.is_none_or(|low| value.above(low)) && self.high.is_none_or(|high| value.below(high))
     }
 }

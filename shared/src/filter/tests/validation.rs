@@ -1,8 +1,9 @@
 //! Patterns AWS rejects are rejected, with where and why; odd events never panic.
 
-use serde_json::json;
+use serde_json::{json, Map};
 
 use super::*;
+use crate::filter::number::Scaled;
 
 #[test]
 fn rejects_malformed_structure() {

@@ -1,51 +1,33 @@
-//! Matching a compiled filter against an event: each matcher on a leaf, and the walk that keeps
-//! the fields of one alternative within the same element of every event array.
+//! Walking the event for a compiled filter: each field of an alternative follows its dot-joined
+//! path through the event's objects (along every spelling dotted event keys allow) to the leaves
+//! its matchers test, and the fields of one alternative stay within the same element of every
+//! event array.
 
 use serde_json::{Map, Value};
 
-use super::number::Scaled;
-use super::{fold, AnythingBut, Field, Matcher, Test, MAX_EVENT_DEPTH};
+use super::matcher::{Field, Test};
+use super::Filter;
 
-impl Matcher {
-    /// Whether this matches a leaf (a string, number, boolean or null) of the event.
-    fn matches(&self, leaf: &Value) -> bool {
-        match self {
-            Matcher::Exact(expected) => expected == leaf,
-            Matcher::Exists => true,
-            Matcher::Numeric(range) => leaf.as_number().is_some_and(|n| range.contains(n)),
-            Matcher::AnythingBut(but) => !but.excludes(leaf),
-            _ => {
-                let Some(text) = leaf.as_str() else { return false };
-                match self {
-                    Matcher::Prefix(prefix) => text.starts_with(prefix.as_str()),
-                    Matcher::PrefixIgnoreCase(prefix) => fold::starts_with(text, prefix),
-                    Matcher::Suffix(suffix) => text.ends_with(suffix.as_str()),
-                    Matcher::SuffixIgnoreCase(suffix) => fold::ends_with(text, suffix),
-                    Matcher::EqualsIgnoreCase(expected) => fold::equals(text, expected),
-                    Matcher::Wildcard(wildcard) => wildcard.matches(text),
-                    Matcher::Cidr(cidr) => cidr.contains(text),
-                    _ => false,
-                }
-            }
-        }
-    }
-}
+/// Deepest event nesting looked at (bodies parsed by `serde_json` stop at 128 anyway).
+pub(super) const MAX_EVENT_DEPTH: usize = 512;
+/// Route combinations tried per `matches` call when dotted event keys make routes ambiguous.
+pub(super) const ROUTE_BUDGET: usize = 1024;
 
-impl AnythingBut {
-    /// Whether the leaf is one of the excluded values. Leaves of another type are never excluded:
-    /// `{"anything-but": {"prefix": "init"}}` matches `12` and `null`.
-    fn excludes(&self, leaf: &Value) -> bool {
-        match (self, leaf) {
-            (AnythingBut::Numbers(numbers), Value::Number(n)) => {
-                Scaled::of(n).is_some_and(|value| numbers.iter().any(|b| value.equals(*b)))
-            }
-            (AnythingBut::Strings(strings), Value::String(s)) => strings.iter().any(|x| x == s),
-            (AnythingBut::Prefixes(prefixes), Value::String(s)) => prefixes.iter().any(|p| s.starts_with(p.as_str())),
-            (AnythingBut::Suffixes(suffixes), Value::String(s)) => suffixes.iter().any(|p| s.ends_with(p.as_str())),
-            (AnythingBut::IgnoreCase(values), Value::String(s)) => values.iter().any(|v| fold::equals(s, v)),
-            (AnythingBut::Wildcards(wildcards), Value::String(s)) => wildcards.iter().any(|w| w.matches(s)),
-            _ => false,
-        }
+impl Filter {
+    /// `event` is the object the filter looks at; hookrelay passes `{"method", "path", "query":
+    /// {name: value}, "headers": {lower-cased name: value}, "body": <parsed JSON body or absent>}`.
+    pub fn matches(&self, event: &Value) -> bool {
+        let mut budget = ROUTE_BUDGET;
+        self.alternatives.iter().any(|alternative| {
+            let mut walk = Walk {
+                fields: &alternative.fields,
+                budget: &mut budget,
+            };
+            let routes: Vec<Route> = (0..alternative.fields.len())
+                .map(|field| Route { field, rest: Some(0) })
+                .collect();
+            walk.holds(&routes, event, 0)
+        })
     }
 }
 
@@ -57,6 +39,8 @@ pub(super) struct Route {
     pub(super) rest: Option<usize>,
 }
 
+/// One alternative's fields being walked through the event, and the route combinations left to
+/// try ([`ROUTE_BUDGET`], shared by all alternatives of one `matches` call).
 pub(super) struct Walk<'f, 'b> {
     pub(super) fields: &'f [Field],
     pub(super) budget: &'b mut usize,
