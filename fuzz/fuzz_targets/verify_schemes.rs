@@ -12,7 +12,7 @@ use hookrelay::inbound::verify::{Decision, SystemClock, WebhookRequest};
 use hookrelay_fuzz::{
     harness::{Case, Harness},
     input::FuzzRequest,
-    signing::Scheme,
+    signing::{Scheme, SchemeFixture},
 };
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {

@@ -32,7 +32,7 @@ use ingress::handler::Ingress;
 
 use crate::{
     input::FuzzRequest,
-    signing::{self, Mutation, Scheme, SCHEMES},
+    signing::{self, Mutation, Scheme, SchemeFixture, SCHEMES},
 };
 
 /// A queue that keeps what the ingress queued during the current input.

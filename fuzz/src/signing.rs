@@ -25,39 +25,12 @@ pub const DELIVERY_ID: &str = "fuzz-delivery-1";
 pub const HMAC_HEADER: &str = "x-fuzz-signature";
 pub const HMAC_TIMESTAMP: &str = "x-fuzz-timestamp";
 
-/// The schemes, by their `verify = "..."` names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
-    GitHub,
-    Stripe,
-    Slack,
-    StandardWebhooks,
-    Shopify,
-    Meta,
-    Zoom,
-    Twilio,
-    Cal,
-    Hmac,
-    Token,
-    Basic,
-    None,
-}
+/// The schemes are the library's own ([`hookrelay::config::SchemeKind`]); what the fuzzer needs of each on top
+/// (its route keys, the headers it reads, what a mutation breaks) is [`SchemeFixture`].
+pub use hookrelay::config::SchemeKind as Scheme;
 
-pub const SCHEMES: [Scheme; 13] = [
-    Scheme::GitHub,
-    Scheme::Stripe,
-    Scheme::Slack,
-    Scheme::StandardWebhooks,
-    Scheme::Shopify,
-    Scheme::Meta,
-    Scheme::Zoom,
-    Scheme::Twilio,
-    Scheme::Cal,
-    Scheme::Hmac,
-    Scheme::Token,
-    Scheme::Basic,
-    Scheme::None,
-];
+/// Every scheme, in the library's order.
+pub const SCHEMES: [Scheme; 13] = Scheme::ALL;
 
 /// What the fuzzer changes after signing. Each applicable mutation changes what the scheme
 /// authenticates, so the request must be refused.
@@ -87,28 +60,22 @@ impl Mutation {
     }
 }
 
-impl Scheme {
-    pub fn name(self) -> &'static str {
-        match self {
-            Scheme::GitHub => "github",
-            Scheme::Stripe => "stripe",
-            Scheme::Slack => "slack",
-            Scheme::StandardWebhooks => "standard-webhooks",
-            Scheme::Shopify => "shopify",
-            Scheme::Meta => "meta",
-            Scheme::Zoom => "zoom",
-            Scheme::Twilio => "twilio",
-            Scheme::Cal => "cal",
-            Scheme::Hmac => "hmac",
-            Scheme::Token => "token",
-            Scheme::Basic => "basic",
-            Scheme::None => "none",
-        }
-    }
-
+/// The fuzzer's knowledge of a scheme: how to configure a route for it and what it reads.
+pub trait SchemeFixture: Copy {
     /// The route's verification keys (TOML lines), with secrets read from the environment
     /// variables [`set_secret_env`] sets. `wrong` configures [`WRONG_SECRET`] instead.
-    pub fn route_toml(self, wrong: bool) -> String {
+    fn route_toml(self, wrong: bool) -> String;
+    /// The headers this scheme reads: a fuzzed extra header with one of these names may
+    /// legitimately change the outcome of a signed request.
+    fn headers_read(self) -> &'static [&'static str];
+    /// Whether `mutation` breaks this scheme's signature: `Some(true)` it must (what the scheme
+    /// authenticates changed), `Some(false)` it must not (the scheme does not read what changed),
+    /// `None` it may or may not.
+    fn broken_by(self, mutation: Mutation, form: bool) -> Option<bool>;
+}
+
+impl SchemeFixture for Scheme {
+    fn route_toml(self, wrong: bool) -> String {
         let env = if wrong { "FUZZ_WRONG" } else { "FUZZ" };
         let secrets = format!("secrets = [\"env:{env}_SECRET\"]");
         let extra = match self {
@@ -129,9 +96,7 @@ impl Scheme {
         format!("verify = \"{}\"\n{extra}", self.name())
     }
 
-    /// The headers this scheme reads: a fuzzed extra header with one of these names may
-    /// legitimately change the outcome of a signed request.
-    pub fn headers_read(self) -> &'static [&'static str] {
+    fn headers_read(self) -> &'static [&'static str] {
         match self {
             Scheme::GitHub | Scheme::Meta => &["x-hub-signature-256", "x-github-delivery"],
             Scheme::Stripe => &["stripe-signature"],
@@ -155,10 +120,7 @@ impl Scheme {
         }
     }
 
-    /// Whether `mutation` breaks this scheme's signature: `Some(true)` it must (what the scheme
-    /// authenticates changed), `Some(false)` it must not (the scheme does not read what changed),
-    /// `None` it may or may not.
-    pub fn broken_by(self, mutation: Mutation, form: bool) -> Option<bool> {
+    fn broken_by(self, mutation: Mutation, form: bool) -> Option<bool> {
         match mutation {
             Mutation::None => Some(false),
             Mutation::SignatureBit(_) => Some(self != Scheme::None),
