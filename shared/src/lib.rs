@@ -20,6 +20,8 @@
 //! verified request can become a webhook [`wire::envelope::Envelope`]. See `ARCHITECTURE.md` for
 //! the data flow and `docs/wire-formats.md` for what goes over the wire.
 
+#![warn(missing_docs)]
+
 pub mod foundation;
 
 pub mod filter;

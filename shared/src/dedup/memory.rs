@@ -4,6 +4,7 @@ use std::{collections::HashMap, sync::Mutex};
 
 use super::*;
 
+/// A ledger in a map.
 #[derive(Debug, Default)]
 pub struct MemoryLedger {
     entries: Mutex<HashMap<String, (String, SystemTime)>>,

@@ -147,13 +147,17 @@ pub mod memory {
     /// One attempt to send a callback.
     #[derive(Debug, Clone, PartialEq)]
     pub struct SentCallback {
+        /// The route whose callback it was.
         pub route: String,
+        /// The message id (`webhook-id`).
         pub id: String,
+        /// The body sent, parsed (`null` if it was not JSON).
         pub body: Value,
         /// Whether this attempt succeeded.
         pub ok: bool,
     }
 
+    /// Callbacks recorded instead of sent, answered from a script.
     #[derive(Debug, Default)]
     pub struct MemoryCallbacks {
         routes: Vec<String>,
@@ -164,6 +168,7 @@ pub mod memory {
     }
 
     impl MemoryCallbacks {
+        /// Callbacks for the routes `routes` (the others have none).
         pub fn for_routes(routes: &[&str]) -> Self {
             MemoryCallbacks {
                 routes: routes.iter().map(|r| (*r).to_owned()).collect(),
@@ -176,6 +181,7 @@ pub mod memory {
             self.script.lock().unwrap().push_back(answer);
         }
 
+        /// Every attempt so far.
         pub fn attempts(&self) -> Vec<SentCallback> {
             self.attempts.lock().unwrap().clone()
         }

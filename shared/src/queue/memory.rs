@@ -4,14 +4,17 @@ use std::sync::Mutex;
 
 use super::*;
 
+/// A queue in a vector.
 #[derive(Debug, Default)]
 pub struct MemoryQueue {
+    /// Every envelope queued, in order.
     pub messages: Mutex<Vec<Envelope>>,
     /// When set, every enqueue fails as if SQS were down.
     pub unavailable: std::sync::atomic::AtomicBool,
 }
 
 impl MemoryQueue {
+    /// A copy of what was queued.
     pub fn taken(&self) -> Vec<Envelope> {
         self.messages.lock().unwrap().clone()
     }

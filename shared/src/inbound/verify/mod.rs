@@ -385,6 +385,7 @@ pub(crate) mod testing {
     }
 
     impl Verifier {
+        /// A verifier of scheme `none`, for tests that need a `Verified` request.
         pub fn none_for_tests() -> Verifier {
             verifier(Box::new(NoVerification))
         }
