@@ -161,18 +161,8 @@ fn parse_content_template(key: &str, template: &str) -> Result<Vec<ContentPart>,
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Config, ConfigError};
     use super::*;
-
-    fn err(text: &str) -> ConfigError {
-        Config::from_toml(text).expect_err("config should be refused")
-    }
-
-    fn route_error(scheme: &str, extra: &str) -> ConfigError {
-        err(&format!(
-            "[[route]]\npath = \"/x\"\nverify = \"{scheme}\"\nalgorithm = \"a/b\"\n{extra}\n"
-        ))
-    }
+    use crate::config::{test_support::route_error, Config};
 
     #[test]
     fn hmac_settings_and_templates() {

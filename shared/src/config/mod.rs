@@ -30,6 +30,8 @@ pub mod s3_source;
 mod source;
 mod syntax;
 mod targets;
+#[cfg(test)]
+mod test_support;
 mod values;
 mod verify_spec;
 mod worker;
@@ -164,6 +166,7 @@ pub fn normalize_path(path: &str) -> &str {
 mod tests {
     use std::time::Duration;
 
+    use super::test_support::err;
     use super::*;
     use crate::foundation::secret::SecretRef;
 
@@ -189,10 +192,6 @@ mod tests {
         [s3]
         algorithm = "demo/Hello/0.1.0"
     "#;
-
-    fn err(text: &str) -> ConfigError {
-        Config::from_toml(text).expect_err("config should be refused")
-    }
 
     fn with_route(route: &str) -> String {
         format!("[[route]]\n{route}\n")
