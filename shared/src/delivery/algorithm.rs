@@ -6,12 +6,12 @@ use std::time::Duration;
 use http::{header, HeaderValue};
 use serde::Deserialize;
 
-use crate::delivery::call::{
-    content_type_for, idempotency_key_value, raw_answer, transport_error, CallError, Delivered, IDEMPOTENCY_KEY,
-};
-use crate::delivery::retry_after::RetryAfter;
 use crate::{
     config::{AlgorithmOptions, AlgorithmPath, ConfigError, Downstream, OutputMode},
+    delivery::call::{
+        content_type_for, idempotency_key_value, raw_answer, transport_error, Answer, CallError, Delivered,
+        IDEMPOTENCY_KEY,
+    },
     foundation::secret::Secret,
 };
 
@@ -107,20 +107,12 @@ impl AlgorithmClient {
         if let Some(auth) = &self.authorization {
             request = request.header(header::AUTHORIZATION, auth.clone());
         }
-        let response = request.send().await.map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let retry_after = RetryAfter::from_headers(response.headers());
-        let body = response.bytes().await.map_err(transport_error)?;
-        if options.output == Some(OutputMode::Raw) && (200..300).contains(&status) {
+        let answer = Answer::read(request.send().await.map_err(transport_error)?).await?;
+        if options.output == Some(OutputMode::Raw) && answer.is_success() {
             // Raw output is the algorithm's own bytes, not the JSON wrapper.
-            return Ok(raw_answer(status, content_type.as_deref(), &body));
+            return Ok(raw_answer(answer.status, answer.content_type.as_deref(), &answer.body));
         }
-        interpret(status, &body).map_err(|e| e.with_retry_after(retry_after))
+        interpret(answer.status, &answer.body).map_err(|e| e.with_retry_after(answer.retry_after))
     }
 }
 
@@ -198,6 +190,7 @@ fn truncate(mut message: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::delivery::retry_after::RetryAfter;
 
     fn client(base: &str, key: Option<&str>) -> AlgorithmClient {
         let downstream = Downstream {

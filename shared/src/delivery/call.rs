@@ -133,3 +133,36 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     text
 }
+
+/// A target's answer, read whole: what every HTTP adapter looks at before judging it.
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) content_type: Option<String>,
+    pub(crate) retry_after: Option<RetryAfter>,
+    pub(crate) body: bytes::Bytes,
+}
+
+impl Answer {
+    /// Reads `response` to its end; a connection lost mid-body is a transport error.
+    pub(crate) async fn read(response: reqwest::Response) -> Result<Answer, CallError> {
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let retry_after = RetryAfter::from_headers(response.headers());
+        let body = response.bytes().await.map_err(transport_error)?;
+        Ok(Answer {
+            status,
+            content_type,
+            retry_after,
+            body,
+        })
+    }
+
+    /// Whether the status is 2xx.
+    pub(crate) fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}

@@ -5,11 +5,9 @@ use http::{header, HeaderMap, HeaderValue};
 
 use crate::{
     config::{ConfigError, HeaderValueSpec, HttpTargetSpec},
-    delivery::{
-        call::{
-            content_type_for, idempotency_key_value, raw_answer, transport_error, CallError, Delivered, IDEMPOTENCY_KEY,
-        },
-        retry_after::RetryAfter,
+    delivery::call::{
+        content_type_for, idempotency_key_value, raw_answer, transport_error, Answer, CallError, Delivered,
+        IDEMPOTENCY_KEY,
     },
     foundation::secret::SecretResolver,
     wire::envelope::Envelope,
@@ -79,26 +77,19 @@ impl HttpTarget {
             .send()
             .await
             .map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let retry_after = RetryAfter::from_headers(response.headers());
-        let body = response.bytes().await.map_err(transport_error)?;
-        if !(200..300).contains(&status) {
-            let reason = http::StatusCode::from_u16(status)
+        let answer = Answer::read(response).await?;
+        if !answer.is_success() {
+            let reason = http::StatusCode::from_u16(answer.status)
                 .ok()
                 .and_then(|s| s.canonical_reason())
                 .unwrap_or("error");
             return Err(CallError::Status {
-                status,
+                status: answer.status,
                 message: reason.to_owned(),
-                retry_after,
+                retry_after: answer.retry_after,
             });
         }
-        Ok(raw_answer(status, content_type.as_deref(), &body))
+        Ok(raw_answer(answer.status, answer.content_type.as_deref(), &answer.body))
     }
 
     /// A `HEAD` of the URL, for [`super::targets::Targets::warm_up`].
