@@ -4,16 +4,14 @@
 //! Lambda does not put the function timeout in the environment; the first invocation's deadline
 //! (`Lambda-Runtime-Deadline-Ms`) is the earliest place it is known. The time left then, rounded
 //! up to whole seconds (function timeouts are whole seconds), is taken as the function timeout.
-//! A call that does not fit is still made, cut to the time left (see `handler::call_budget`).
+//! A call that does not fit is still made, cut to the time left (see [`crate::budget`]).
 
 use std::{
     sync::atomic::{AtomicBool, Ordering},
     time::Duration,
 };
 
-/// Time kept after the longest possible call, for the record's SQS action (visibility change or
-/// dead-lettering) and the answer to Lambda.
-pub const CALL_MARGIN: Duration = Duration::from_secs(2);
+pub use crate::budget::CALL_MARGIN;
 
 /// The function timeout as seen from an invocation that has `left` before its deadline.
 pub fn function_timeout(left: Duration) -> Duration {
