@@ -11,7 +11,6 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use hookrelay_e2e::function::binary;
-use hookrelay_e2e::moto::moto_server_path;
 use hookrelay_e2e::{
     FunctionConfig, FunctionProcess, FunctionUrl, FunctionUrlConfig, GithubDelivery, Moto, RuntimeApi,
 };
@@ -243,30 +242,6 @@ async fn a_30_route_config_packaged_with_the_functions_is_read_at_cold_start() {
 
 // ---- template.yaml: the functions' environment as CloudFormation would set it -------------------
 
-/// template.yaml as JSON (short-form tags as `Fn::*`), through cfn-lint's own YAML loader.
-fn template() -> Value {
-    let python = moto_server_path()
-        .parent()
-        .expect("the venv's bin directory")
-        .join("python3");
-    let path = hookrelay_e2e::util::workspace_root().join("template.yaml");
-    let output = std::process::Command::new(&python)
-        .args([
-            "-c",
-            "import json, sys\nfrom cfnlint.decode import decode\ntemplate, problems = decode(sys.argv[1])\n\
-             assert not problems, problems\njson.dump(template, sys.stdout)",
-        ])
-        .arg(&path)
-        .output()
-        .unwrap_or_else(|e| panic!("run {}: {e}", python.display()));
-    assert!(
-        output.status.success(),
-        "cannot load template.yaml: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("template JSON")
-}
-
 /// A minimal CloudFormation evaluator for the intrinsics the environment uses. Resources are
 /// replaced by values as long as AWS makes them, so the sizes are upper bounds.
 struct Evaluator<'a> {
@@ -428,7 +403,7 @@ fn size(env: &BTreeMap<String, String>) -> usize {
 
 #[test]
 fn the_template_keeps_every_environment_under_4_kb() {
-    let template = template();
+    let template = hookrelay_e2e::template::load();
     let longest_uri = format!(
         "s3://{}/{}?versionId={}",
         "b".repeat(63),

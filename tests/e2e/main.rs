@@ -4,6 +4,7 @@
 //! Every test starts its own stack (moto, demo algorithm, the three functions) on free loopback
 //! ports, polls with an overall deadline and prints all logs when it fails.
 
+mod alarms;
 mod batch;
 mod callbacks;
 mod config_errors;

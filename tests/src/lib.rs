@@ -54,6 +54,7 @@ pub mod runtime_api;
 pub mod sqs_source;
 pub mod stack;
 pub mod tcp_proxy;
+pub mod template;
 pub mod util;
 pub mod webhook;
 
