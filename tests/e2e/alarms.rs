@@ -48,7 +48,10 @@ fn every_alarm_notifies_the_alerts_topic_and_links_its_runbook() {
         let properties = &alarm["Properties"];
         assert_eq!(properties["AlarmActions"], topic, "{name}");
         assert_eq!(properties["OKActions"], topic, "{name}");
-        assert!(runbooks.contains(&format!("`{name}`")), "docs/operations.md does not list {name}");
+        assert!(
+            runbooks.contains(&format!("`{name}`")),
+            "docs/operations.md does not list {name}"
+        );
         let description = properties["AlarmDescription"]["Fn::Sub"]
             .as_str()
             .unwrap_or_else(|| panic!("{name}: the description is a !Sub with the runbook link"));
@@ -57,7 +60,10 @@ fn every_alarm_notifies_the_alerts_topic_and_links_its_runbook() {
             .unwrap_or_else(|| panic!("{name}: no ${{RunbookUrl}}#entry in {description:?}"));
         let anchor: String = anchor.chars().take_while(|c| !c.is_whitespace()).collect();
         assert!(anchors.contains(&anchor), "{name}: docs/operations.md has no #{anchor}");
-        assert!(linked.insert(anchor.clone()), "{name}: #{anchor} is another alarm's runbook");
+        assert!(
+            linked.insert(anchor.clone()),
+            "{name}: #{anchor} is another alarm's runbook"
+        );
         // Every ${...} of the description is a parameter (a typo would deploy as literal text).
         for reference in description.split("${").skip(1) {
             let parameter = reference.split('}').next().unwrap();
@@ -92,7 +98,10 @@ fn every_alarm_notifies_the_alerts_topic_and_links_its_runbook() {
             .or_else(|| value["Fn::GetAtt"][0].as_str())
             .or_else(|| value["Fn::GetAtt"].as_str().and_then(|a| a.split('.').next()))
             .unwrap_or_else(|| panic!("{name}: dimension {value}"));
-        assert_eq!(template["Resources"][resource]["Type"], kind, "{name} watches {resource}");
+        assert_eq!(
+            template["Resources"][resource]["Type"], kind,
+            "{name} watches {resource}"
+        );
     }
 }
 
@@ -109,5 +118,8 @@ fn the_email_subscription_exists_only_with_an_address() {
         json!({ "Fn::Not": [{ "Fn::Equals": [{ "Ref": "AlertEmail" }, ""] }] })
     );
     assert_eq!(template["Parameters"]["AlertEmail"]["Default"], "");
-    assert_eq!(template["Outputs"]["AlertsTopicArn"]["Value"], json!({ "Ref": "AlertsTopic" }));
+    assert_eq!(
+        template["Outputs"]["AlertsTopicArn"]["Value"],
+        json!({ "Ref": "AlertsTopic" })
+    );
 }
