@@ -1,7 +1,8 @@
 //! The alerts of template.yaml: every alarm notifies the alerts topic (when it fires and when it
 //! recovers), watches a resource the template creates, takes its threshold from a parameter with a
 //! default, and links a runbook entry that exists in docs/operations.md; the e-mail subscription
-//! exists only when an address is given.
+//! exists only when an address is given; the saved Logs Insights queries read fields the real
+//! functions log.
 
 use std::collections::BTreeSet;
 
@@ -122,4 +123,115 @@ fn the_email_subscription_exists_only_with_an_address() {
         template["Outputs"]["AlertsTopicArn"]["Value"],
         json!({ "Ref": "AlertsTopic" })
     );
+}
+
+/// The `fields.x` / `span.x` paths a Logs Insights query reads.
+fn query_fields(query: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for (at, _) in query.match_indices("fields.").chain(query.match_indices("span.")) {
+        let before = query[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            continue;
+        }
+        let path: String = query[at..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+            .collect();
+        found.insert(path);
+    }
+    found
+}
+
+/// Whether some JSON log line has a value at `path` (`fields.id`, `span.route`).
+fn logged(lines: &[Value], path: &str) -> bool {
+    lines.iter().any(|line| {
+        path.split('.')
+            .try_fold(line, |value, key| value.get(key))
+            .is_some_and(|value| !value.is_null())
+    })
+}
+
+/// The saved queries read fields the functions really log: the real binaries run with JSON logs,
+/// see a rejected webhook, a delivered one and a dead-lettered one, and every `fields.*` /
+/// `span.*` a query of template.yaml reads is in the log lines of the functions it searches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_saved_queries_read_fields_the_functions_log() {
+    use hookrelay_e2e::{Failure, GithubDelivery};
+
+    use crate::{options, start, GITHUB_ROUTE, GITHUB_SECRET};
+
+    let s = start(options(GITHUB_ROUTE).env("AWS_LAMBDA_LOG_FORMAT", "JSON")).await;
+    s.algorithm.fail_when(
+        |r| r.body_text().contains("indigestible"),
+        Failure::AlgorithmError("cannot digest this".into()),
+    );
+    let url = s.url("/hooks/github");
+    let rejected = GithubDelivery::json("not-the-secret", r#"{"n":1}"#)
+        .send(&s.http, &url)
+        .await;
+    assert_eq!(rejected.status, 401, "{rejected}");
+    for body in [r#"{"n":2}"#, r#"{"n":3,"indigestible":true}"#] {
+        let reply = GithubDelivery::json(GITHUB_SECRET, body).send(&s.http, &url).await;
+        assert_eq!(reply.status, 200, "{reply}");
+    }
+    let json_lines = |process: &hookrelay_e2e::FunctionProcess| -> Vec<Value> {
+        process
+            .logs()
+            .lines()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(&l.line).ok())
+            .collect()
+    };
+    s.wait_for("both jobs done and one dead-lettered", || async {
+        let worker = json_lines(&s.worker);
+        let done = worker
+            .iter()
+            .filter(|l| l["fields"]["message"] == "record done")
+            .count();
+        let dead = worker.iter().any(|l| l["fields"]["decision"] == "dead-lettered");
+        (done >= 2 && dead).then_some(())
+    })
+    .await;
+
+    let template = hookrelay_e2e::template::load();
+    let groups = [
+        ("IngressLogGroup", json_lines(&s.ingress)),
+        ("WorkerLogGroup", json_lines(&s.worker)),
+        ("S3RelayLogGroup", json_lines(&s.s3_relay)),
+    ];
+    let queries: Vec<_> = template["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Logs::QueryDefinition")
+        .collect();
+    assert!(queries.len() >= 3, "{} saved queries", queries.len());
+    let mut problems = Vec::new();
+    for (name, query) in queries {
+        let text = query["Properties"]["QueryString"].as_str().expect("QueryString");
+        let searched: Vec<&str> = query["Properties"]["LogGroupNames"]
+            .as_array()
+            .expect("LogGroupNames")
+            .iter()
+            .map(|g| g["Ref"].as_str().expect("a log group of the template"))
+            .collect();
+        let lines: Vec<Value> = groups
+            .iter()
+            .filter(|(group, _)| searched.contains(group))
+            .flat_map(|(_, lines)| lines.iter().cloned())
+            .collect();
+        assert_eq!(
+            searched.len(),
+            groups.iter().filter(|(g, _)| searched.contains(g)).count(),
+            "{name}"
+        );
+        for field in query_fields(text) {
+            if !logged(&lines, &field) {
+                problems.push(format!("{name}: no log line of {searched:?} has `{field}`"));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        s.fail(&problems.join("\n")).await;
+    }
 }
