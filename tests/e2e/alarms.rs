@@ -235,3 +235,56 @@ async fn the_saved_queries_read_fields_the_functions_log() {
         s.fail(&problems.join("\n")).await;
     }
 }
+
+/// The dashboard's body is valid JSON once CloudFormation substitutes it, and every metric it
+/// draws watches a resource of this template of the kind its namespace measures.
+#[test]
+fn the_dashboard_draws_this_stacks_resources() {
+    let template = hookrelay_e2e::template::load();
+    let dashboard = &template["Resources"]["OperationsDashboard"];
+    assert_eq!(dashboard["Type"], "AWS::CloudWatch::Dashboard");
+    let body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+        .as_str()
+        .expect("the body is a !Sub string");
+    // Substitute as CloudFormation would, remembering what each ${...} named.
+    let mut substituted = String::new();
+    let mut named = Vec::new();
+    let mut rest = body;
+    while let Some(start) = rest.find("${") {
+        substituted.push_str(&rest[..start]);
+        let end = rest[start..].find('}').expect("a closed ${...}") + start;
+        let name = &rest[start + 2..end];
+        let resource = name.split('.').next().unwrap();
+        assert!(
+            name.starts_with("AWS::")
+                || template["Parameters"].get(name).is_some()
+                || template["Resources"].get(resource).is_some(),
+            "${{{name}}} names nothing in the template"
+        );
+        substituted.push_str(&format!("<{name}>"));
+        named.push(name.to_owned());
+        rest = &rest[end + 1..];
+    }
+    substituted.push_str(rest);
+    let body: Value = serde_json::from_str(&substituted).unwrap_or_else(|e| panic!("dashboard JSON: {e}"));
+    let widgets = body["widgets"].as_array().expect("widgets");
+    assert!(widgets.len() >= 4);
+    let mut drawn = 0;
+    for widget in widgets {
+        for metric in widget["properties"]["metrics"].as_array().expect("metrics") {
+            let (namespace, dimension) = (metric[0].as_str().unwrap(), metric[3].as_str().unwrap());
+            let resource = dimension.trim_matches(['<', '>']).split('.').next().unwrap();
+            let kind = match namespace {
+                "AWS/SQS" => "AWS::SQS::Queue",
+                "AWS/Lambda" => "AWS::Serverless::Function",
+                other => panic!("namespace {other}"),
+            };
+            assert_eq!(template["Resources"][resource]["Type"], kind, "{metric}");
+            drawn += 1;
+        }
+    }
+    assert!(drawn >= 10, "{drawn} metrics");
+    for queue in ["JobsQueue.QueueName", "DeadLetterQueue.QueueName"] {
+        assert!(named.iter().any(|n| n == queue), "the dashboard does not draw {queue}");
+    }
+}
