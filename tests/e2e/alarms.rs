@@ -17,6 +17,15 @@ fn alarms(template: &Value) -> Vec<(&String, &Value)> {
         .collect()
 }
 
+/// The resource type a CloudWatch namespace's metrics are about (the only two the template uses).
+fn measured_kind(namespace: &str) -> &'static str {
+    match namespace {
+        "AWS/SQS" => "AWS::SQS::Queue",
+        "AWS/Lambda" => "AWS::Serverless::Function",
+        other => panic!("namespace {other:?}"),
+    }
+}
+
 /// GitHub's anchors of the Markdown headings in `text`.
 fn heading_anchors(text: &str) -> BTreeSet<String> {
     text.lines()
@@ -86,11 +95,7 @@ fn every_alarm_notifies_the_alerts_topic_and_links_its_runbook() {
             other => panic!("{name}: threshold {other}"),
         }
         // What it watches is a resource of this template, of the kind the namespace measures.
-        let kind = match properties["Namespace"].as_str() {
-            Some("AWS/SQS") => "AWS::SQS::Queue",
-            Some("AWS/Lambda") => "AWS::Serverless::Function",
-            other => panic!("{name}: namespace {other:?}"),
-        };
+        let kind = measured_kind(properties["Namespace"].as_str().unwrap_or_default());
         let dimensions = properties["Dimensions"].as_array().expect("Dimensions");
         assert_eq!(dimensions.len(), 1, "{name}");
         let value = &dimensions[0]["Value"];
@@ -274,11 +279,7 @@ fn the_dashboard_draws_this_stacks_resources() {
         for metric in widget["properties"]["metrics"].as_array().expect("metrics") {
             let (namespace, dimension) = (metric[0].as_str().unwrap(), metric[3].as_str().unwrap());
             let resource = dimension.trim_matches(['<', '>']).split('.').next().unwrap();
-            let kind = match namespace {
-                "AWS/SQS" => "AWS::SQS::Queue",
-                "AWS/Lambda" => "AWS::Serverless::Function",
-                other => panic!("namespace {other}"),
-            };
+            let kind = measured_kind(namespace);
             assert_eq!(template["Resources"][resource]["Type"], kind, "{metric}");
             drawn += 1;
         }
