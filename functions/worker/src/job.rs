@@ -84,49 +84,29 @@ impl Job {
         let level = decision.level();
         let decision = decision.to_string();
         let decision = decision.as_str();
+        // tracing's macros take the level as a constant: one invocation per level, same fields.
+        macro_rules! record_done {
+            ($event:ident) => {
+                $event!(
+                    route,
+                    id,
+                    delivery_id,
+                    message_id,
+                    source,
+                    attempt,
+                    status,
+                    classification,
+                    decision,
+                    duration_ms,
+                    error,
+                    "record done"
+                )
+            };
+        }
         match level {
-            tracing::Level::INFO => info!(
-                route,
-                id,
-                delivery_id,
-                message_id,
-                source,
-                attempt,
-                status,
-                classification,
-                decision,
-                duration_ms,
-                error,
-                "record done"
-            ),
-            tracing::Level::WARN => warn!(
-                route,
-                id,
-                delivery_id,
-                message_id,
-                source,
-                attempt,
-                status,
-                classification,
-                decision,
-                duration_ms,
-                error,
-                "record done"
-            ),
-            _ => error!(
-                route,
-                id,
-                delivery_id,
-                message_id,
-                source,
-                attempt,
-                status,
-                classification,
-                decision,
-                duration_ms,
-                error,
-                "record done"
-            ),
+            tracing::Level::INFO => record_done!(info),
+            tracing::Level::WARN => record_done!(warn),
+            _ => record_done!(error),
         }
     }
 

@@ -29,9 +29,9 @@ pub async fn load_config_from(source: &ConfigSource) -> Result<Config, ConfigErr
 }
 
 /// Reads a required environment variable, naming it when missing.
-pub fn required_env(name: &str) -> Result<String, crate::config::ConfigError> {
+pub fn required_env(name: &str) -> Result<String, ConfigError> {
     std::env::var(name)
         .ok()
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| crate::config::ConfigError::new(name, "environment variable is not set"))
+        .ok_or_else(|| ConfigError::new(name, "environment variable is not set"))
 }
